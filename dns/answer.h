@@ -55,9 +55,8 @@ enum dns_rcode {
  * response, or a drained node in silent mode). @res, when not NULL, says
  * what happened.
  */
-int
-dns_answer(const struct dns_view *view, const struct dns_req *req,
-	   const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
-	   struct dns_result *res);
+int dns_answer(const struct dns_view *view, const struct dns_req *req,
+	       const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
+	       struct dns_result *res);
 
 #endif

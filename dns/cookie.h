@@ -29,16 +29,15 @@ struct dns_cookie_secrets {
 
 /* Computes the 16-byte server cookie for @client (8 bytes) from @ip
  * (4 or 16 bytes) at @now (seconds, wraps) with @secret. */
-void
-dns_cookie_make(const uint8_t *secret, const uint8_t *client,
-		const uint8_t *ip, size_t iplen, uint32_t now, uint8_t *out);
+void dns_cookie_make(const uint8_t *secret, const uint8_t *client,
+		     const uint8_t *ip, size_t iplen, uint32_t now,
+		     uint8_t *out);
 
 /* Whether @server (of @len bytes) is a cookie this node issued to that
  * client and address, not older than one hour nor over five minutes in
  * the future (RFC 9018 §4.3), under the current or previous secret. */
-bool
-dns_cookie_valid(const struct dns_cookie_secrets *s, const uint8_t *client,
-		 const uint8_t *server, size_t len, const uint8_t *ip,
-		 size_t iplen, uint32_t now);
+bool dns_cookie_valid(const struct dns_cookie_secrets *s, const uint8_t *client,
+		      const uint8_t *server, size_t len, const uint8_t *ip,
+		      size_t iplen, uint32_t now);
 
 #endif

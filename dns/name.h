@@ -21,8 +21,7 @@
  * over 63 and names over 255 bytes. Returns the name's length, or 0 with
  * rd->err set.
  */
-size_t
-dns_name_read(struct dns_rd *rd, uint8_t *out);
+size_t dns_name_read(struct dns_rd *rd, uint8_t *out);
 
 /*
  * Reads a name that must not be compressed (the question), checks it as
@@ -30,9 +29,8 @@ dns_name_read(struct dns_rd *rd, uint8_t *out);
  * the message at @*start; @labels receives up to 128 label offsets
  * relative to the name's start and @nlabels their count.
  */
-size_t
-dns_name_read_flat(struct dns_rd *rd, size_t *start, uint8_t *labels,
-		   size_t *nlabels);
+size_t dns_name_read_flat(struct dns_rd *rd, size_t *start, uint8_t *labels,
+			  size_t *nlabels);
 
 /*
  * Converts presentation form ("api.Example.com", trailing dot optional)
@@ -45,11 +43,9 @@ dns_name_from_text(const char *text, uint8_t *out, int lower);
 
 /* Writes the presentation form of a wire name into @out (at least 1005
  * bytes); no escaping beyond '\DDD' for non-printable bytes. */
-void
-dns_name_to_text(const uint8_t *name, char *out, size_t cap);
+void dns_name_to_text(const uint8_t *name, char *out, size_t cap);
 
 /* Lowercases ASCII letters of @n bytes from @in into @out. */
-void
-dns_name_lower(const uint8_t *in, size_t n, uint8_t *out);
+void dns_name_lower(const uint8_t *in, size_t n, uint8_t *out);
 
 #endif

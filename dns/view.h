@@ -69,20 +69,16 @@ struct dns_view;
  * over 63 bytes, or an answer set too large for a 64 KiB message.
  */
 __attribute__((warn_unused_result)) int
-dns_view_new(const struct dns_view_spec *spec, struct dns_view **out,
-	     char *err, size_t errlen);
+dns_view_new(const struct dns_view_spec *spec, struct dns_view **out, char *err,
+	     size_t errlen);
 
-void
-dns_view_free(struct dns_view *view);
+void dns_view_free(struct dns_view *view);
 
 /* Whether the node serves its zones normally (not drained). */
-bool
-dns_view_serving(const struct dns_view *view);
+bool dns_view_serving(const struct dns_view *view);
 
 /* Number of zones, and the presentation name of zone @i (for metrics). */
-size_t
-dns_view_zone_count(const struct dns_view *view);
-const char *
-dns_view_zone_name(const struct dns_view *view, size_t i);
+size_t dns_view_zone_count(const struct dns_view *view);
+const char *dns_view_zone_name(const struct dns_view *view, size_t i);
 
 #endif

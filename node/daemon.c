@@ -1,0 +1,221 @@
+#include "node/daemon.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+#ifdef PMGTM_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "dns/view.h"
+#include "node/listen.h"
+#include "node/log.h"
+#include "node/view_build.h"
+
+#define COOKIE_ROTATE_MS (60 * 60 * 1000) /* RFC 9018 suggests hourly-ish */
+
+uint32_t
+node_daemon_now(void)
+{
+	return (uint32_t)time(NULL);
+}
+
+static void
+rotate_cookie_secret(uv_timer_t *h)
+{
+	struct node_daemon *d = h->data;
+
+	memcpy(d->cookies.previous, d->cookies.current,
+	       sizeof(d->cookies.current));
+	d->cookies.has_previous = true;
+	randombytes_buf(d->cookies.current, sizeof(d->cookies.current));
+	node_log(NODE_LOG_DEBUG, "cookie secret rotated", NULL);
+}
+
+/* Swaps in a new view. The old one can go at once: the loop is single
+ * threaded and no answer is in flight between callbacks. */
+static void
+set_view(struct node_daemon *d, struct dns_view *v)
+{
+	struct dns_view *old = (struct dns_view *)d->view;
+
+	d->view = v;
+	dns_view_free(old);
+}
+
+static void
+reload(struct node_daemon *d)
+{
+	struct node_config *cfg = NULL;
+	struct dns_view *v = NULL;
+	char err[512];
+
+	if (node_config_load(d->cfg->path, &cfg, err, sizeof(err))) {
+		node_log(NODE_LOG_ERROR,
+			 "reload failed, keeping the old config", "error", err,
+			 NULL);
+		return;
+	}
+	if (node_view_build(cfg, &v, err, sizeof(err))) {
+		node_log(NODE_LOG_ERROR,
+			 "reload failed, keeping the old config", "error", err,
+			 NULL);
+		node_config_free(cfg);
+		return;
+	}
+	/* Listeners stay: a changed dns.listen needs a restart. */
+	int same = cfg->dns.n_listen == d->cfg->dns.n_listen;
+	for (size_t i = 0; same && i < cfg->dns.n_listen; i++)
+		same = strcmp(cfg->dns.listen[i].text,
+			      d->cfg->dns.listen[i].text) == 0;
+	if (!same)
+		node_log(NODE_LOG_WARN,
+			 "dns.listen changed; restart pmgtmd to apply it",
+			 NULL);
+	/* Keep the listen addresses the sockets were opened with. */
+	struct node_sockaddr *tmp = cfg->dns.listen;
+	size_t ntmp = cfg->dns.n_listen;
+	cfg->dns.listen = d->cfg->dns.listen;
+	cfg->dns.n_listen = d->cfg->dns.n_listen;
+	d->cfg->dns.listen = tmp;
+	d->cfg->dns.n_listen = ntmp;
+
+	node_config_free(d->cfg);
+	d->cfg = cfg;
+	node_log_setup(cfg->log.level, cfg->log.format);
+	set_view(d, v);
+	node_log(NODE_LOG_INFO, "config reloaded", "file", cfg->path, NULL);
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void
+stop(struct node_daemon *d)
+{
+	for (size_t i = 0; i < d->n_listen; i++) {
+		node_udp_close(d->udp[i]);
+		node_tcp_close(d->tcp[i]);
+	}
+	d->n_listen = 0;
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	uv_close((uv_handle_t *)&d->cookie_timer, NULL);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct node_daemon *d = h->data;
+
+	if (signum == SIGHUP) {
+#ifdef PMGTM_HAVE_SYSTEMD
+		sd_notify(0, "RELOADING=1");
+#endif
+		reload(d);
+#ifdef PMGTM_HAVE_SYSTEMD
+		sd_notify(0, "READY=1");
+#endif
+		return;
+	}
+	node_log(NODE_LOG_INFO, "stopping", "signal", strsignal(signum), NULL);
+#ifdef PMGTM_HAVE_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
+	stop(d);
+}
+
+static int
+open_listeners(struct node_daemon *d)
+{
+	size_t n = d->cfg->dns.n_listen;
+
+	d->udp = calloc(n, sizeof(*d->udp));
+	d->tcp = calloc(n, sizeof(*d->tcp));
+	if (!d->udp || !d->tcp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct node_sockaddr *a = &d->cfg->dns.listen[i];
+		int r = node_udp_open(d, a, &d->udp[i]);
+		d->n_listen = i + 1;
+		if (!r)
+			r = node_tcp_open(d, a, &d->tcp[i]);
+		if (r) {
+			node_log(NODE_LOG_ERROR, "cannot listen", "addr",
+				 a->text, "error", uv_strerror(r), NULL);
+			return r;
+		}
+		node_log(NODE_LOG_INFO, "listening", "addr", a->text, "proto",
+			 "udp+tcp", NULL);
+	}
+	return 0;
+}
+
+int
+node_daemon_run(struct node_config *cfg)
+{
+	struct node_daemon *d = calloc(1, sizeof(*d));
+	struct dns_view *v = NULL;
+	char err[512];
+	int rc = 1;
+
+	if (!d || sodium_init() < 0) {
+		node_log(NODE_LOG_ERROR, "cannot initialise", NULL);
+		free(d);
+		node_config_free(cfg);
+		return 1;
+	}
+	d->cfg = cfg;
+	if (node_view_build(cfg, &v, err, sizeof(err))) {
+		node_log(NODE_LOG_ERROR, "bad zone data", "error", err, NULL);
+		goto out;
+	}
+	d->view = v;
+	randombytes_buf(d->cookies.current, sizeof(d->cookies.current));
+	uv_loop_init(&d->loop);
+
+	uv_signal_init(&d->loop, &d->sig_term);
+	uv_signal_init(&d->loop, &d->sig_int);
+	uv_signal_init(&d->loop, &d->sig_hup);
+	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&d->sig_int, on_signal, SIGINT);
+	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
+	uv_timer_init(&d->loop, &d->cookie_timer);
+	d->cookie_timer.data = d;
+	uv_timer_start(&d->cookie_timer, rotate_cookie_secret, COOKIE_ROTATE_MS,
+		       COOKIE_ROTATE_MS);
+
+	if (open_listeners(d) == 0) {
+		node_log(NODE_LOG_INFO, "serving", "node", cfg->node.name,
+			 "mode", cfg->has_cluster ? "cluster" : "standalone",
+			 NULL);
+#ifdef PMGTM_HAVE_SYSTEMD
+		sd_notify(0, "READY=1");
+#endif
+		rc = 0;
+	} else {
+		stop(d);
+	}
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	/* Anything still open is closed so the loop ends cleanly. */
+	uv_walk(&d->loop, close_walk, NULL);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&d->loop))
+		node_log(NODE_LOG_WARN, "event loop closed with handles open",
+			 NULL);
+	free(d->udp);
+	free(d->tcp);
+out:
+	dns_view_free((struct dns_view *)d->view);
+	node_config_free(d->cfg);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * The pmgtmd process: owns the libuv loop, the current config and DNS
+ * view, the listeners and the signal handlers.
+ */
+#ifndef PMGTM_NODE_DAEMON_H
+#define PMGTM_NODE_DAEMON_H
+
+#include <uv.h>
+
+#include "dns/cookie.h"
+#include "node/config.h"
+
+struct dns_view;
+struct node_udp;
+struct node_tcp;
+
+struct node_daemon {
+	uv_loop_t loop;
+	struct node_config *cfg;
+	const struct dns_view *view; /* swapped whole, never edited */
+	struct dns_cookie_secrets cookies;
+
+	struct node_udp **udp;
+	struct node_tcp **tcp;
+	size_t n_listen;
+
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t cookie_timer;
+	int exit_code;
+};
+
+/* Loads nothing: starts listeners for @cfg (taking ownership of it) and
+ * runs the loop until SIGTERM/SIGINT. Returns the process exit code. */
+int node_daemon_run(struct node_config *cfg);
+
+/* The seconds clock used for cookies. */
+uint32_t node_daemon_now(void);
+
+#endif
