@@ -1,35 +1,77 @@
 /*
- * pmgtmctl: the operator's command line. The cluster commands (members,
- * drain, reachability, status, ca, cert) arrive with the control socket;
- * this build knows only its version.
+ * pmgtmctl: the operator's command line. main() only dispatches: the first
+ * argument names a command of the table below, which gets the rest.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "cli/cli.h"
+
+static const struct cli_command commands[] = {
+	{ "ca", cli_ca_main, cli_ca_usage },
+	{ "cert", cli_cert_main, cli_cert_usage },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void
+cli_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pmgtmctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_exit_code(int rc)
+{
+	if (rc == 0)
+		return CLI_OK;
+	if (rc == -ENOENT || rc == -EPERM || rc == -EEXIST)
+		return CLI_REFUSED;
+	return CLI_ERROR;
+}
 
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: pmgtmctl --version\n"
-		"\n"
-		"This build of pmgtm runs standalone nodes only; the cluster "
-		"commands\n(members, drain, undrain, reachability, status, "
-		"ca, cert) are not part of it.\n");
+	size_t i;
+
+	fprintf(f, "usage: pmgtmctl COMMAND [ARGS...]\n"
+		   "       pmgtmctl --version | --help\n\n"
+		   "commands:\n");
+	for (i = 0; i < N_COMMANDS; i++)
+		fputs(commands[i].usage, f);
+	fprintf(f, "\nexit status: 0 ok, 1 error, 2 not found or refused\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	if (argc == 2 &&
-	    (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_ERROR;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("pmgtmctl %s\n", PMGTM_VERSION);
-		return 0;
+		return CLI_OK;
 	}
-	if (argc == 2 &&
-	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return 0;
+		return CLI_OK;
 	}
-	usage(stderr);
-	return 1;
+	for (i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	cli_err("unknown command '%s' (try pmgtmctl --help)", argv[1]);
+	return CLI_ERROR;
 }

@@ -8,6 +8,9 @@ PKGS=(
 	build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 	# libraries
 	libuv1-dev libsodium-dev libmsgpack-dev libcmocka-dev libcyaml-dev
+	# libcyaml-dev does not depend on it, yet its .pc links -lyaml and
+	# node/config_schema.c uses yaml.h directly for error positions
+	libyaml-dev
 	libmicrohttpd-dev libsystemd-dev
 	# tools the tests and benchmarks use
 	dnsutils knot-dnsutils dnsperf knot nsd iproute2 nftables procps

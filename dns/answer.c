@@ -121,6 +121,16 @@ put_set(struct dns_wr *wr, const struct dns_rrset *set, uint16_t *count)
 	*count = (uint16_t)(*count + set->count);
 }
 
+/* The first record of @set only (owner pointer, fixed fields, rdata). */
+static void
+put_first(struct dns_wr *wr, const struct dns_rrset *set, uint16_t *count)
+{
+	size_t rdlen = (size_t)set->data[10] << 8 | set->data[11];
+
+	dns_wr_bytes(wr, set->data, 12 + rdlen);
+	(*count)++;
+}
+
 /* The negative answer: SOA in authority, owned by the zone apex, which is
  * a suffix of the question name (compression pointer into it). */
 static void
@@ -238,13 +248,15 @@ answer_zone(const struct dns_view *v, const struct query *qr, int zi,
 		set = ns ? &ns->aaaa : &z->aaaa;
 		break;
 	case DNS_T_ANY:
-		/* RFC 8482: one RRset, never the whole node. */
+		/* RFC 8482: a minimal answer, one record, never the whole
+		 * address set. */
 		set = ns ? &ns->a : &z->a;
 		if (!set->count)
 			set = ns ? &ns->aaaa : &z->aaaa;
 		if (!set->count)
 			set = &v->hinfo;
-		break;
+		put_first(wr, set, &counts[0]);
+		return DNS_RCODE_NOERROR;
 	case DNS_T_SOA:
 		if (apex)
 			set = &z->soa;

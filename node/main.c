@@ -2,6 +2,7 @@
  * pmgtmd: the pmgtm node daemon.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,5 +81,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	node_log_setup(cfg->log.level, cfg->log.format);
+	/* A peer that resets a TCP connection must cost an EPIPE on that
+	 * connection, not the process. */
+	signal(SIGPIPE, SIG_IGN);
 	return node_daemon_run(cfg);
 }

@@ -63,9 +63,8 @@ fi
 
 stage "fuzzing (${FUZZ_SECONDS}s per decoder)"
 if CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DPMGTM_FUZZ=ON \
-	-DPMGTM_SANITIZE=ON >/dev/null && cmake --build build-fuzz -j2 \
-	--target fuzz_query fuzz_config; then
-	for f in fuzz_query fuzz_config; do
+	-DPMGTM_SANITIZE=ON >/dev/null && cmake --build build-fuzz -j2; then
+	for f in $(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//'); do
 		corpus=$(mktemp -d)
 		cp tests/fuzz/corpus/"$f"/* "$corpus"/ 2>/dev/null || true
 		if (cd build-fuzz && ./tests/"$f" -max_total_time="$FUZZ_SECONDS" \

@@ -289,6 +289,15 @@ test_any_is_minimal(void **state)
 		assert_int_equal(fx.r.an, 1);
 		assert_int_equal(fx.r.rr[0].type, T_A);
 	}
+	/* One record even when the set is large. */
+	fx.many[0] = addr("192.0.2.7");
+	fx.many[1] = addr("192.0.2.8");
+	fx.spec.self = fx.many;
+	fx.spec.n_self = 2;
+	build();
+	assert_true(ask("api.example.com", T_ANY, NULL) > 0);
+	assert_int_equal(fx.r.an, 1);
+	assert_addr(&fx.r.rr[0], "192.0.2.7");
 	fx.spec.n_self = 0;
 	build();
 	assert_true(ask("api.example.com", T_ANY, NULL) > 0);

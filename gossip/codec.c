@@ -1,0 +1,399 @@
+#include "gossip/codec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#define CTX_REC "pmgtm-rec-v1"
+#define CTX_MSG "pmgtm-msg-v1"
+
+void
+gsp_buf_init(struct gsp_buf *b, uint8_t *data, size_t cap)
+{
+	b->data = data;
+	b->cap = cap;
+	b->len = 0;
+	b->err = 0;
+}
+
+static int
+buf_write(void *data, const char *p, size_t n)
+{
+	struct gsp_buf *b = data;
+
+	if (b->err || b->cap - b->len < n) {
+		b->err = -ENOSPC;
+		return -1;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void
+gsp_packer_init(msgpack_packer *pk, struct gsp_buf *b)
+{
+	msgpack_packer_init(pk, b, buf_write);
+}
+
+/* The signed message is the context string followed by the bytes; the
+ * one-shot Ed25519 API wants them contiguous (the streaming API would be
+ * Ed25519ph, another algorithm), so they are joined in a heap copy. */
+static uint8_t *
+join(const char *context, const uint8_t *tbs, size_t tbs_len, size_t *len)
+{
+	size_t cl = strlen(context);
+	uint8_t *m = malloc(cl + tbs_len + 1);
+
+	if (!m)
+		return NULL;
+	memcpy(m, context, cl);
+	memcpy(m + cl, tbs, tbs_len);
+	*len = cl + tbs_len;
+	return m;
+}
+
+int
+gsp_sign_wrap(const char *context, const uint8_t *sk, const uint8_t *tbs,
+	      size_t tbs_len, struct gsp_buf *out)
+{
+	uint8_t sig[GSP_SIGLEN];
+	msgpack_packer pk;
+	size_t n;
+	uint8_t *m = join(context, tbs, tbs_len, &n);
+
+	if (!m)
+		return -ENOMEM;
+	crypto_sign_detached(sig, NULL, m, n, sk);
+	free(m);
+	gsp_packer_init(&pk, out);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_bin_with_body(&pk, tbs, tbs_len);
+	msgpack_pack_bin_with_body(&pk, sig, sizeof(sig));
+	return out->err;
+}
+
+int
+gsp_sig_check(const char *context, const uint8_t *pk, const uint8_t *tbs,
+	      size_t tbs_len, const uint8_t *sig)
+{
+	size_t n;
+	uint8_t *m = join(context, tbs, tbs_len, &n);
+
+	if (!m)
+		return -ENOMEM;
+	int ok = crypto_sign_verify_detached(sig, m, n, pk) == 0;
+	free(m);
+	return ok ? 0 : -EBADMSG;
+}
+
+/* --- reading msgpack objects, each check failing the whole decode --- */
+
+static int
+get_uint(const msgpack_object *o, uint64_t max, uint64_t *v)
+{
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > max)
+		return -EBADMSG;
+	*v = o->via.u64;
+	return 0;
+}
+
+/* A string into @out (@cap bytes with the NUL); no NUL bytes inside. */
+static int
+get_str(const msgpack_object *o, char *out, size_t cap)
+{
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= cap ||
+	    memchr(o->via.str.ptr, 0, o->via.str.size))
+		return -EBADMSG;
+	memcpy(out, o->via.str.ptr, o->via.str.size);
+	out[o->via.str.size] = '\0';
+	return 0;
+}
+
+static int
+get_bin(const msgpack_object *o, const uint8_t **p, size_t *n)
+{
+	if (o->type != MSGPACK_OBJECT_BIN)
+		return -EBADMSG;
+	*p = (const uint8_t *)o->via.bin.ptr;
+	*n = o->via.bin.size;
+	return 0;
+}
+
+static int
+get_ip(const msgpack_object *o, struct gsp_ip *ip)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (get_bin(o, &p, &n) || (n != 4 && n != 16))
+		return -EBADMSG;
+	memset(ip, 0, sizeof(*ip));
+	ip->family = n == 4 ? 4 : 6;
+	memcpy(ip->bytes, p, n);
+	return 0;
+}
+
+static const msgpack_object *
+get_array(const msgpack_object *o, uint32_t n)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != n)
+		return NULL;
+	return o->via.array.ptr;
+}
+
+/* Unpacks exactly one object filling @buf; trailing bytes are an error. */
+static int
+unpack_all(msgpack_unpacked *up, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	msgpack_unpacked_init(up);
+	if (msgpack_unpack_next(up, (const char *)buf, len, &off) !=
+		    MSGPACK_UNPACK_SUCCESS ||
+	    off != len) {
+		msgpack_unpacked_destroy(up);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* signed(x): [bin tbs, bin sig(64)] */
+static int
+get_signed(const msgpack_object *o, const uint8_t **tbs, size_t *tbs_len,
+	   const uint8_t **sig)
+{
+	const msgpack_object *a = get_array(o, 2);
+	size_t sl;
+
+	if (!a || get_bin(&a[0], tbs, tbs_len) || get_bin(&a[1], sig, &sl) ||
+	    sl != GSP_SIGLEN)
+		return -EBADMSG;
+	return 0;
+}
+
+/* --- records --- */
+
+static void
+pack_str(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str_with_body(pk, s, strlen(s));
+}
+
+static void
+pack_ip(msgpack_packer *pk, const struct gsp_ip *ip)
+{
+	msgpack_pack_bin_with_body(pk, ip->bytes, ip->family == 6 ? 16 : 4);
+}
+
+int
+gsp_record_encode(const struct gsp_record *r, const uint8_t *sk, uint8_t *out,
+		  size_t cap, size_t *len)
+{
+	uint8_t tbs[GSP_REC_MAX];
+	struct gsp_buf b, o;
+	msgpack_packer pk;
+
+	gsp_buf_init(&b, tbs, sizeof(tbs));
+	gsp_packer_init(&pk, &b);
+	msgpack_pack_array(&pk, 6);
+	msgpack_pack_uint8(&pk, r->kind);
+	pack_str(&pk, r->subject);
+	msgpack_pack_uint64(&pk, r->gen);
+	msgpack_pack_uint64(&pk, r->inc);
+	pack_str(&pk, r->author);
+	if (r->kind == GSP_REC_ALIVE) {
+		msgpack_pack_array(&pk, 5);
+		msgpack_pack_array(&pk, r->n_addrs);
+		for (size_t i = 0; i < r->n_addrs; i++)
+			pack_ip(&pk, &r->addrs[i]);
+		pack_str(&pk, r->ns_name);
+		pack_ip(&pk, &r->gossip.ip);
+		msgpack_pack_uint16(&pk, r->gossip.port);
+		msgpack_pack_bin_with_body(&pk, r->cert, r->cert_len);
+	} else {
+		msgpack_pack_nil(&pk);
+	}
+	if (b.err)
+		return b.err;
+	gsp_buf_init(&o, out, cap);
+	int rc = gsp_sign_wrap(CTX_REC, sk, tbs, b.len, &o);
+	*len = o.len;
+	return rc;
+}
+
+static int
+decode_alive(const msgpack_object *body, struct gsp_record *r)
+{
+	const msgpack_object *f = get_array(body, 5);
+	const uint8_t *cert;
+	uint64_t port;
+
+	if (!f || f[0].type != MSGPACK_OBJECT_ARRAY ||
+	    f[0].via.array.size > GSP_ADDRS_MAX)
+		return -EBADMSG;
+	r->n_addrs = f[0].via.array.size;
+	for (size_t i = 0; i < r->n_addrs; i++)
+		if (get_ip(&f[0].via.array.ptr[i], &r->addrs[i]))
+			return -EBADMSG;
+	if (get_str(&f[1], r->ns_name, sizeof(r->ns_name)) ||
+	    get_ip(&f[2], &r->gossip.ip) || get_uint(&f[3], 65535, &port) ||
+	    get_bin(&f[4], &cert, &r->cert_len) ||
+	    r->cert_len > sizeof(r->cert))
+		return -EBADMSG;
+	r->gossip.port = (uint16_t)port;
+	memcpy(r->cert, cert, r->cert_len);
+	return 0;
+}
+
+static int
+decode_record_tbs(const msgpack_object *o, struct gsp_record *r)
+{
+	const msgpack_object *f = get_array(o, 6);
+	uint64_t kind;
+
+	if (!f || get_uint(&f[0], GSP_REC_LEFT, &kind) || kind == 0 ||
+	    get_str(&f[1], r->subject, sizeof(r->subject)) ||
+	    get_uint(&f[2], UINT64_MAX, &r->gen) ||
+	    get_uint(&f[3], UINT64_MAX, &r->inc) ||
+	    get_str(&f[4], r->author, sizeof(r->author)))
+		return -EBADMSG;
+	r->kind = (uint8_t)kind;
+	if (kind == GSP_REC_ALIVE)
+		return decode_alive(&f[5], r);
+	return f[5].type == MSGPACK_OBJECT_NIL ? 0 : -EBADMSG;
+}
+
+int
+gsp_record_decode(const uint8_t *buf, size_t len, struct gsp_record *r)
+{
+	msgpack_unpacked outer, inner;
+	int rc = -EBADMSG;
+
+	memset(r, 0, sizeof(*r));
+	if (unpack_all(&outer, buf, len))
+		return -EBADMSG;
+	if (get_signed(&outer.data, &r->tbs, &r->tbs_len, &r->sig) == 0 &&
+	    unpack_all(&inner, r->tbs, r->tbs_len) == 0) {
+		rc = decode_record_tbs(&inner.data, r);
+		msgpack_unpacked_destroy(&inner);
+	}
+	msgpack_unpacked_destroy(&outer);
+	if (rc)
+		memset(r, 0, sizeof(*r));
+	return rc;
+}
+
+/* --- envelopes --- */
+
+int
+gsp_msg_encode(const char *cluster, const char *sender, uint8_t type,
+	       uint32_t seq, const char *target, const uint8_t *const *recs,
+	       const size_t *lens, size_t n_recs, const uint8_t *sk,
+	       uint8_t *out, size_t cap, size_t *len)
+{
+	struct gsp_buf b, o;
+	msgpack_packer pk;
+
+	*len = 0;
+	if (cap < GSP_HDR_LEN)
+		return -ENOSPC;
+	/* The envelope cannot be larger than the packet it goes into. */
+	uint8_t *tbs = malloc(cap);
+	if (!tbs)
+		return -ENOMEM;
+	gsp_buf_init(&b, tbs, cap);
+	gsp_packer_init(&pk, &b);
+	msgpack_pack_array(&pk, 6);
+	pack_str(&pk, cluster);
+	pack_str(&pk, sender);
+	msgpack_pack_uint8(&pk, type);
+	msgpack_pack_uint32(&pk, seq);
+	pack_str(&pk, target ? target : "");
+	msgpack_pack_array(&pk, n_recs);
+	for (size_t i = 0; i < n_recs; i++)
+		msgpack_pack_bin_with_body(&pk, recs[i], lens[i]);
+	if (b.err) {
+		free(tbs);
+		return b.err;
+	}
+	out[0] = GSP_MAGIC0;
+	out[1] = GSP_MAGIC1;
+	out[2] = GSP_VERSION_PLAIN;
+	gsp_buf_init(&o, out + GSP_HDR_LEN, cap - GSP_HDR_LEN);
+	int rc = gsp_sign_wrap(CTX_MSG, sk, tbs, b.len, &o);
+	free(tbs);
+	*len = rc ? 0 : GSP_HDR_LEN + o.len;
+	return rc;
+}
+
+static int
+decode_envelope(const msgpack_object *o, struct gsp_msg *m)
+{
+	const msgpack_object *f = get_array(o, 6);
+	uint64_t type, seq;
+
+	if (!f || get_str(&f[0], m->cluster, sizeof(m->cluster)) ||
+	    get_str(&f[1], m->sender, sizeof(m->sender)) ||
+	    get_uint(&f[2], GSP_MSG_PULL, &type) || type == 0 ||
+	    get_uint(&f[3], UINT32_MAX, &seq) ||
+	    get_str(&f[4], m->target, sizeof(m->target)) ||
+	    f[5].type != MSGPACK_OBJECT_ARRAY ||
+	    f[5].via.array.size > GSP_MSG_RECS_MAX)
+		return -EBADMSG;
+	m->type = (uint8_t)type;
+	m->seq = (uint32_t)seq;
+	m->n_recs = f[5].via.array.size;
+	for (size_t i = 0; i < m->n_recs; i++)
+		if (get_bin(&f[5].via.array.ptr[i], &m->recs[i],
+			    &m->rec_len[i]))
+			return -EBADMSG;
+	return 0;
+}
+
+int
+gsp_msg_decode(const uint8_t *buf, size_t len, struct gsp_msg *m)
+{
+	m->live = 0;
+	m->n_recs = 0;
+	if (len < GSP_HDR_LEN || buf[0] != GSP_MAGIC0 || buf[1] != GSP_MAGIC1 ||
+	    buf[2] != GSP_VERSION_PLAIN)
+		return -EBADMSG;
+	if (unpack_all(&m->up[0], buf + GSP_HDR_LEN, len - GSP_HDR_LEN))
+		return -EBADMSG;
+	if (get_signed(&m->up[0].data, &m->tbs, &m->tbs_len, &m->sig) ||
+	    unpack_all(&m->up[1], m->tbs, m->tbs_len)) {
+		msgpack_unpacked_destroy(&m->up[0]);
+		return -EBADMSG;
+	}
+	m->live = 1;
+	if (decode_envelope(&m->up[1].data, m)) {
+		gsp_msg_fini(m);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void
+gsp_msg_fini(struct gsp_msg *m)
+{
+	if (!m->live)
+		return;
+	msgpack_unpacked_destroy(&m->up[1]);
+	msgpack_unpacked_destroy(&m->up[0]);
+	m->live = 0;
+	m->n_recs = 0;
+}
+
+int
+gsp_msg_check(const struct gsp_msg *m, const uint8_t *pk)
+{
+	return gsp_sig_check(CTX_MSG, pk, m->tbs, m->tbs_len, m->sig);
+}
+
+int
+gsp_record_check(const struct gsp_record *r, const uint8_t *pk)
+{
+	return gsp_sig_check(CTX_REC, pk, r->tbs, r->tbs_len, r->sig);
+}

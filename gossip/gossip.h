@@ -1,0 +1,206 @@
+/*
+ * The cluster protocol as a pure state machine (SWIM with indirect probes,
+ * suspicion and refutation, piggybacked dissemination, periodic push-pull
+ * anti-entropy), every record signed by its author.
+ *
+ * It never does I/O: node/ feeds it datagrams (gsp_recv), push-pull frames
+ * (gsp_stream_input) and the time (gsp_tick), and sends what it leaves in
+ * the outbox (gsp_out_next). Time, randomness and keys come in as
+ * arguments, so tests/sim runs many of them in one process on a virtual
+ * clock.
+ */
+#ifndef PMGTM_GOSSIP_GOSSIP_H
+#define PMGTM_GOSSIP_GOSSIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gossip/codec.h"
+#include "gossip/seal.h"
+
+enum gsp_state {
+	GSP_ALIVE = 0,
+	GSP_SUSPECT = 1,
+	GSP_DEAD = 2,
+	GSP_LEFT = 3,
+};
+
+/* Why a packet or record was dropped (counted, see gsp_stats). */
+enum gsp_reject {
+	GSP_REJ_DECODE = 0, /* not a packet we can read */
+	GSP_REJ_CLUSTER,    /* another cluster's name */
+	GSP_REJ_SIGNATURE,  /* bad signature on a packet or record */
+	GSP_REJ_UNKNOWN,    /* sender or author without a known cert */
+	GSP_REJ_CERT,	    /* cert not signed by our CA, or name mismatch */
+	GSP_REJ_EXPIRED,    /* cert expired or not yet valid */
+	GSP_REJ_OLD,	    /* older version than what we hold (replay) */
+	GSP_REJ_DECRYPT,    /* sealed with no key of ours, or forged */
+	GSP_REJ_PLAIN,	    /* plain packet while a keyring is set */
+	GSP_REJ__COUNT,
+};
+
+/* Timings. A profile fills them; tests may change any. */
+struct gsp_timing {
+	uint32_t probe_interval_ms; /* every peer is probed once per round */
+	uint32_t probe_timeout_ms;  /* then indirect probes through others */
+	uint32_t suspicion_min_ms;  /* suspect -> dead, at least this */
+	uint32_t suspicion_mult;    /* and mult * log10(n + 1) * interval */
+	uint32_t gossip_interval_ms;
+	uint32_t gossip_fanout;
+	uint32_t indirect_k;
+	uint32_t pushpull_interval_ms;
+	uint32_t retransmit_mult; /* transmits = mult * ceil(log10(n + 1)) */
+	uint64_t reap_ms;	  /* dead and left members kept this long */
+	uint32_t udp_max;	  /* datagram size budget */
+};
+
+/* lan: probe 1 s / timeout 500 ms; wan: probe 5 s / timeout 3 s. */
+void gsp_timing_profile(struct gsp_timing *t, bool wan);
+
+/* Randomness (seeded in the simulator, libsodium in the daemon). */
+struct gsp_rand {
+	void (*fill)(void *ctx, void *buf, size_t n);
+	void *ctx;
+};
+
+/* The time: a monotonic clock for timers, and the wall clock in seconds
+ * for certificate validity. */
+struct gsp_now {
+	uint64_t ms;
+	uint64_t unix_s;
+};
+
+/* Who this node is. Everything is copied by gsp_new(). */
+struct gsp_self {
+	const char *cluster;
+	const char *name;
+	const uint8_t *sk; /* 64-byte Ed25519 secret key */
+	const uint8_t *cert;
+	size_t cert_len;
+	const uint8_t *ca_pk; /* 32 bytes */
+	uint64_t generation;  /* persisted, raised at every start */
+	const struct gsp_ip *addrs;
+	size_t n_addrs;
+	const char *ns_name; /* NULL or "" when none */
+	struct gsp_endpoint gossip;
+	const struct gsp_keyring *keyring; /* NULL: plain packets */
+	struct gsp_timing timing;
+	struct gsp_rand rand;
+};
+
+struct gsp;
+
+/* Creates the state machine. Returns 0 and *out, or a negative errno
+ * (-EINVAL: our own cert does not verify, or does not match our key). */
+__attribute__((warn_unused_result)) int
+gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out);
+
+void gsp_free(struct gsp *g);
+
+/* A datagram from @from. */
+void gsp_recv(struct gsp *g, struct gsp_now now,
+	      const struct gsp_endpoint *from, const uint8_t *buf, size_t len);
+
+/* A push-pull frame read from a TCP stream (without its 4-byte length).
+ * For a request, *reply receives a malloc'd response frame (the caller
+ * sends then frees it); for a response, *reply is NULL. Returns 0 or a
+ * negative errno when the frame was rejected. */
+int gsp_stream_input(struct gsp *g, struct gsp_now now, const uint8_t *buf,
+		     size_t len, uint8_t **reply, size_t *reply_len);
+
+/* Push-pull with @n seed endpoints now (joining). */
+void gsp_join(struct gsp *g, struct gsp_now now,
+	      const struct gsp_endpoint *seeds, size_t n);
+
+/* Runs timers; returns the time (ms) of the next deadline. */
+uint64_t gsp_tick(struct gsp *g, struct gsp_now now);
+
+enum gsp_transport {
+	GSP_OUT_UDP = 0,
+	GSP_OUT_TCP = 1, /* a push-pull request: connect, send, read reply */
+};
+
+/* One thing to send. @data is malloc'd and the caller's to free. */
+struct gsp_out {
+	enum gsp_transport transport;
+	struct gsp_endpoint to;
+	char peer[GSP_NAME_LEN]; /* "" for a seed */
+	uint8_t *data;
+	size_t len;
+	uint8_t type; /* enum gsp_msg_type, for counters */
+};
+
+/* Pops the next outgoing packet; false when the outbox is empty. */
+bool gsp_out_next(struct gsp *g, struct gsp_out *out);
+
+enum gsp_event_type {
+	GSP_EV_STATE = 1, /* a member appeared or changed state */
+	GSP_EV_UPDATE,	  /* same state, new addresses or incarnation */
+	GSP_EV_REFUTE,	  /* we refuted a suspicion about ourselves */
+	GSP_EV_SYNCED,	  /* first full-state exchange with a peer done */
+	GSP_EV_REAPED,	  /* a dead or left member was forgotten */
+};
+
+struct gsp_event {
+	enum gsp_event_type type;
+	char name[GSP_NAME_LEN];
+	int old_state; /* -1: new member */
+	int new_state;
+	uint64_t gen, inc;
+	char by[GSP_NAME_LEN]; /* author of the record */
+};
+
+bool gsp_event_next(struct gsp *g, struct gsp_event *ev);
+
+/* What node/ and the CLI show of a member. */
+struct gsp_member_info {
+	char name[GSP_NAME_LEN];
+	enum gsp_state state;
+	bool self;
+	uint64_t gen, inc;
+	struct gsp_ip addrs[GSP_ADDRS_MAX];
+	size_t n_addrs;
+	char ns_name[GSP_DNAME_LEN];
+	struct gsp_endpoint gossip;
+	uint64_t rtt_us;	 /* smoothed direct RTT, 0 unknown */
+	uint64_t last_ack_ms;	 /* monotonic time of the last direct ack */
+	uint64_t state_since_ms; /* when it entered its state */
+};
+
+size_t gsp_member_count(const struct gsp *g);
+
+/* Member @i (0 is this node); false past the end. */
+bool gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out);
+
+/* Announces new addresses and NS name for this node (a config reload):
+ * raises our incarnation and spreads a new alive record. */
+void gsp_update_self(struct gsp *g, struct gsp_now now,
+		     const struct gsp_ip *addrs, size_t n_addrs,
+		     const char *ns_name);
+
+/* Replaces the keyring (a reload during key rotation); NULL or an empty
+ * keyring: plain packets. */
+void gsp_set_keyring(struct gsp *g, const struct gsp_keyring *kr);
+
+/* Announces a graceful leave (a signed "left" record sent to every peer);
+ * the caller flushes the outbox and stops. */
+void gsp_leave(struct gsp *g, struct gsp_now now);
+
+/* Whether a full-state exchange with a peer has completed. */
+bool gsp_synced(const struct gsp *g);
+
+struct gsp_stats {
+	uint64_t rejected[GSP_REJ__COUNT];
+	uint64_t sent[GSP_MSG_PULL + 1]; /* by message type */
+	uint64_t recv[GSP_MSG_PULL + 1];
+	uint64_t bytes_sent, bytes_recv;
+};
+
+const struct gsp_stats *gsp_stats(const struct gsp *g);
+
+const char *gsp_reject_name(enum gsp_reject r);
+
+const char *gsp_state_name(enum gsp_state s);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * Inside the gossip state machine: shared by gossip/state.c (members and
+ * the rules for records) and gossip/swim.c (probing, dissemination,
+ * push-pull, timers). Only gossip/ includes this header.
+ */
+#ifndef PMGTM_GOSSIP_INTERNAL_H
+#define PMGTM_GOSSIP_INTERNAL_H
+
+#include "gossip/cert.h"
+#include "gossip/gossip.h"
+
+#define NO_DEADLINE UINT64_MAX
+/* A rejection as a negative return value, and back. */
+#define REJ(reason) (-(int)(reason)-1)
+#define REJ_REASON(code) (-(code)-1)
+#define RELAYS_MAX 64
+#define QUEUE_MAX 1024
+
+/* A signed record as bytes, owned. */
+struct blob {
+	uint8_t *data;
+	size_t len;
+};
+
+struct member {
+	char name[GSP_NAME_LEN];
+	enum gsp_state state;
+	uint64_t gen, inc;
+	uint8_t pk[GSP_PK_LEN];
+	uint64_t cert_not_before, cert_not_after;
+	struct gsp_ip addrs[GSP_ADDRS_MAX];
+	size_t n_addrs;
+	char ns_name[GSP_DNAME_LEN];
+	struct gsp_endpoint gossip;
+	struct blob alive;     /* latest alive record */
+	struct blob state_rec; /* the suspect/dead/left record, if any */
+	uint64_t state_since;
+	uint64_t suspect_deadline; /* NO_DEADLINE unless suspect */
+
+	/* probing (not used for ourselves) */
+	uint64_t next_probe;
+	bool probing, indirect_sent;
+	uint32_t probe_seq;
+	uint64_t probe_sent;
+	uint64_t rtt_us, last_ack;
+	bool knows_us; /* has acked since our alive record last changed */
+};
+
+/* We probe a target on behalf of a requester (ping-req). */
+struct relay {
+	uint32_t seq; /* ours, towards the target */
+	uint32_t their_seq;
+	char requester[GSP_NAME_LEN];
+	struct gsp_endpoint to;
+	uint64_t deadline;
+};
+
+/* A record waiting to be piggybacked. */
+struct queued {
+	struct blob rec;
+	char subject[GSP_NAME_LEN];
+	uint32_t transmits; /* left */
+};
+
+struct outq {
+	struct gsp_out *items;
+	size_t n, cap, head;
+};
+
+struct gsp {
+	char cluster[GSP_NAME_LEN];
+	uint8_t sk[GSP_SK_LEN];
+	uint8_t ca_pk[GSP_PK_LEN];
+	uint8_t cert[GSP_CERT_MAX];
+	size_t cert_len;
+	struct gsp_keyring keyring;
+	struct gsp_timing t;
+	struct gsp_rand rand;
+
+	struct member *m; /* m[0] is this node */
+	size_t n, cap;
+
+	struct relay relays[RELAYS_MAX];
+	size_t n_relays;
+
+	struct queued *queue;
+	size_t n_queue;
+
+	struct outq out;
+	struct gsp_event *events;
+	size_t n_events, cap_events, head_events;
+
+	uint64_t next_gossip, next_pushpull;
+	size_t probe_rr; /* round-robin start for fairness */
+	bool synced;
+	bool left;
+	struct gsp_stats stats;
+	uint64_t unix_s; /* wall clock of the current call */
+};
+
+/* --- gossip/state.c --- */
+
+struct member *gsp__find(struct gsp *g, const char *name);
+
+/* Verifies and applies one signed record. Returns 1 when it changed our
+ * state (and was queued for dissemination), 0 for a duplicate, or REJ(reason).
+ */
+int gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec,
+	       size_t len);
+
+/* Makes and applies our own record of @kind about @subject (ourselves for
+ * alive and left, a peer for suspect and dead). */
+void gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
+		  uint8_t kind);
+
+void gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
+		int old_state, const char *by);
+
+void gsp__queue(struct gsp *g, const char *subject, const uint8_t *rec,
+		size_t len);
+
+uint32_t gsp__rand32(struct gsp *g);
+
+void gsp__blob_set(struct blob *b, const uint8_t *data, size_t len);
+
+/* Forgets dead and left members after reap_ms. */
+void gsp__reap(struct gsp *g, struct gsp_now now);
+
+/* Active peer count (alive or suspect), for the log(n) scalings. */
+size_t gsp__active(const struct gsp *g);
+
+/* --- gossip/swim.c --- */
+
+/* Puts a packet of @type to @m (or @to when m is NULL) in the outbox. */
+void gsp__send(struct gsp *g, struct gsp_now now, struct member *m,
+	       const struct gsp_endpoint *to, uint8_t type, uint32_t seq,
+	       const char *target);
+
+#endif

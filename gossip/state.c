@@ -1,0 +1,574 @@
+/*
+ * Members and the rules for records: who may say what, and which record
+ * wins. A member's version is (generation, incarnation); at equal versions
+ * alive < suspect < dead < left. Only a member signs its own alive and left
+ * records (so only it can raise its incarnation); any certified member may
+ * sign suspect and dead records about another.
+ */
+#include "gossip/internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+static const char *const reject_names[GSP_REJ__COUNT] = {
+	[GSP_REJ_DECODE] = "decode",	   [GSP_REJ_CLUSTER] = "cluster",
+	[GSP_REJ_SIGNATURE] = "signature", [GSP_REJ_UNKNOWN] = "unknown_cert",
+	[GSP_REJ_CERT] = "bad_cert",	   [GSP_REJ_EXPIRED] = "expired_cert",
+	[GSP_REJ_OLD] = "old_version",	   [GSP_REJ_DECRYPT] = "decrypt",
+	[GSP_REJ_PLAIN] = "not_encrypted",
+};
+
+const char *
+gsp_reject_name(enum gsp_reject r)
+{
+	return r < GSP_REJ__COUNT ? reject_names[r] : "unknown";
+}
+
+const char *
+gsp_state_name(enum gsp_state s)
+{
+	static const char *const names[] = { "alive", "suspect", "dead",
+					     "left" };
+	return (unsigned)s < 4 ? names[s] : "unknown";
+}
+
+void
+gsp_timing_profile(struct gsp_timing *t, bool wan)
+{
+	memset(t, 0, sizeof(*t));
+	if (wan) {
+		t->probe_interval_ms = 5000;
+		t->probe_timeout_ms = 3000;
+		t->suspicion_min_ms = 15000;
+		t->suspicion_mult = 4;
+		t->gossip_interval_ms = 500;
+		t->gossip_fanout = 4;
+		t->pushpull_interval_ms = 60000;
+	} else {
+		t->probe_interval_ms = 1000;
+		t->probe_timeout_ms = 500;
+		t->suspicion_min_ms = 2500;
+		t->suspicion_mult = 1;
+		t->gossip_interval_ms = 100;
+		t->gossip_fanout = 3;
+		t->pushpull_interval_ms = 15000;
+	}
+	t->indirect_k = 3;
+	t->retransmit_mult = 4;
+	t->reap_ms = 24ull * 3600 * 1000;
+	t->udp_max = 1400;
+}
+
+uint32_t
+gsp__rand32(struct gsp *g)
+{
+	uint32_t v;
+
+	g->rand.fill(g->rand.ctx, &v, sizeof(v));
+	return v;
+}
+
+void
+gsp__blob_set(struct blob *b, const uint8_t *data, size_t len)
+{
+	uint8_t *p = realloc(b->data, len ? len : 1);
+
+	if (!p)
+		return; /* keeps the old record: stale, never corrupt */
+	memcpy(p, data, len);
+	b->data = p;
+	b->len = len;
+}
+
+static void
+blob_clear(struct blob *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+}
+
+struct member *
+gsp__find(struct gsp *g, const char *name)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->m[i].name, name) == 0)
+			return &g->m[i];
+	return NULL;
+}
+
+size_t
+gsp__active(const struct gsp *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		n += g->m[i].state <= GSP_SUSPECT;
+	return n;
+}
+
+void
+gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
+	   int old_state, const char *by)
+{
+	if (g->n_events == g->cap_events) {
+		size_t cap = g->cap_events ? 2 * g->cap_events : 16;
+		struct gsp_event *e = malloc(cap * sizeof(*e));
+		if (!e)
+			return;
+		/* Unroll the ring into the new array. */
+		for (size_t i = 0; i < g->n_events; i++)
+			e[i] = g->events[(g->head_events + i) % g->cap_events];
+		free(g->events);
+		g->events = e;
+		g->cap_events = cap;
+		g->head_events = 0;
+	}
+	struct gsp_event *ev =
+		&g->events[(g->head_events + g->n_events) % g->cap_events];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->old_state = old_state;
+	if (m) {
+		memcpy(ev->name, m->name, sizeof(ev->name));
+		ev->new_state = m->state;
+		ev->gen = m->gen;
+		ev->inc = m->inc;
+	}
+	if (by)
+		snprintf(ev->by, sizeof(ev->by), "%s", by);
+	g->n_events++;
+}
+
+bool
+gsp_event_next(struct gsp *g, struct gsp_event *ev)
+{
+	if (!g->n_events)
+		return false;
+	*ev = g->events[g->head_events];
+	g->head_events = (g->head_events + 1) % g->cap_events;
+	g->n_events--;
+	return true;
+}
+
+/* How many times a new record is piggybacked: mult * ceil(log10(n+1)). */
+static uint32_t
+transmits(const struct gsp *g)
+{
+	double l = ceil(log10((double)g->n + 1));
+
+	return g->t.retransmit_mult * (uint32_t)(l < 1 ? 1 : l);
+}
+
+void
+gsp__queue(struct gsp *g, const char *subject, const uint8_t *rec, size_t len)
+{
+	/* A newer record about the same member replaces the older one. */
+	for (size_t i = 0; i < g->n_queue; i++) {
+		if (strcmp(g->queue[i].subject, subject) == 0) {
+			gsp__blob_set(&g->queue[i].rec, rec, len);
+			g->queue[i].transmits = transmits(g);
+			return;
+		}
+	}
+	if (g->n_queue == QUEUE_MAX)
+		return; /* anti-entropy will carry it */
+	if (!g->queue) {
+		g->queue = calloc(QUEUE_MAX, sizeof(*g->queue));
+		if (!g->queue)
+			return;
+	}
+	struct queued *q = &g->queue[g->n_queue];
+	memset(q, 0, sizeof(*q));
+	gsp__blob_set(&q->rec, rec, len);
+	if (!q->rec.data)
+		return;
+	snprintf(q->subject, sizeof(q->subject), "%s", subject);
+	q->transmits = transmits(g);
+	g->n_queue++;
+}
+
+static struct member *
+member_add(struct gsp *g, const char *name)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 8;
+		struct member *m = realloc(g->m, cap * sizeof(*m));
+		if (!m)
+			return NULL;
+		g->m = m;
+		g->cap = cap;
+	}
+	struct member *m = &g->m[g->n++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->suspect_deadline = NO_DEADLINE;
+	return m;
+}
+
+static int
+rank(uint8_t kind)
+{
+	return kind - GSP_REC_ALIVE; /* alive 0, suspect 1, dead 2, left 3 */
+}
+
+static int
+version_cmp(uint64_t g1, uint64_t i1, uint64_t g2, uint64_t i2)
+{
+	if (g1 != g2)
+		return g1 < g2 ? -1 : 1;
+	if (i1 != i2)
+		return i1 < i2 ? -1 : 1;
+	return 0;
+}
+
+static uint64_t
+suspicion_ms(const struct gsp *g)
+{
+	double scaled = g->t.suspicion_mult * log10((double)g->n + 1) *
+			g->t.probe_interval_ms;
+
+	return scaled > g->t.suspicion_min_ms ? (uint64_t)scaled
+					      : g->t.suspicion_min_ms;
+}
+
+/* The key that signed @r: from the embedded cert for alive records (which
+ * must be our CA's, for that name, and valid now), else from the author's
+ * alive record we hold. */
+static int
+author_key(struct gsp *g, const struct gsp_record *r, uint8_t *pk,
+	   struct gsp_cert *cert)
+{
+	if (r->kind == GSP_REC_ALIVE) {
+		if (gsp_cert_decode(r->cert, r->cert_len, cert))
+			return REJ(GSP_REJ_CERT);
+		int v = gsp_cert_verify(cert, g->ca_pk, g->unix_s);
+		if (v == GSP_ECERTEXPIRED)
+			return REJ(GSP_REJ_EXPIRED);
+		if (v || strcmp(cert->name, r->subject) != 0)
+			return REJ(GSP_REJ_CERT);
+		memcpy(pk, cert->pk, GSP_PK_LEN);
+		return 0;
+	}
+	struct member *a = gsp__find(g, r->author);
+	if (!a || !a->alive.data)
+		return REJ(GSP_REJ_UNKNOWN);
+	if (g->unix_s > a->cert_not_after || g->unix_s < a->cert_not_before)
+		return REJ(GSP_REJ_EXPIRED);
+	memcpy(pk, a->pk, GSP_PK_LEN);
+	return 0;
+}
+
+static void
+take_alive(struct member *m, const struct gsp_record *r,
+	   const struct gsp_cert *cert, const uint8_t *rec, size_t len)
+{
+	memcpy(m->pk, cert->pk, GSP_PK_LEN);
+	m->cert_not_before = cert->not_before;
+	m->cert_not_after = cert->not_after;
+	memcpy(m->addrs, r->addrs, sizeof(m->addrs));
+	m->n_addrs = r->n_addrs;
+	memcpy(m->ns_name, r->ns_name, sizeof(m->ns_name));
+	m->gossip = r->gossip;
+	gsp__blob_set(&m->alive, rec, len);
+}
+
+/* Someone says we are suspect or dead: raise our incarnation past it and
+ * announce that we are alive (SWIM refutation). */
+static void
+refute(struct gsp *g, struct gsp_now now, const struct gsp_record *r)
+{
+	struct member *self = &g->m[0];
+
+	if (r->gen != self->gen || r->inc < self->inc || g->left)
+		return;
+	self->inc = r->inc + 1;
+	gsp__declare(g, now, self, GSP_REC_ALIVE);
+	gsp__event(g, GSP_EV_REFUTE, self, self->state, r->author);
+}
+
+int
+gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
+{
+	struct gsp_record r;
+	struct gsp_cert cert;
+	uint8_t pk[GSP_PK_LEN];
+
+	if (gsp_record_decode(rec, len, &r))
+		return REJ(GSP_REJ_DECODE);
+	struct member *m = gsp__find(g, r.subject);
+
+	/* The same bytes again: nothing to verify, nothing new. */
+	if (m &&
+	    ((m->alive.len == len && !memcmp(m->alive.data, rec, len)) ||
+	     (m->state_rec.len == len && !memcmp(m->state_rec.data, rec, len))))
+		return 0;
+	if ((r.kind == GSP_REC_ALIVE || r.kind == GSP_REC_LEFT) &&
+	    strcmp(r.author, r.subject) != 0)
+		return REJ(GSP_REJ_SIGNATURE);
+	int k = author_key(g, &r, pk, &cert);
+	if (k)
+		return k;
+	if (gsp_record_check(&r, pk))
+		return REJ(GSP_REJ_SIGNATURE);
+
+	if (m == &g->m[0]) {
+		/* About ourselves: only a suspicion needs an answer. */
+		if (r.kind == GSP_REC_SUSPECT || r.kind == GSP_REC_DEAD)
+			refute(g, now, &r);
+		return 0;
+	}
+	if (!m) {
+		if (r.kind != GSP_REC_ALIVE)
+			return REJ(GSP_REJ_UNKNOWN); /* we would not know it */
+	} else {
+		int c = version_cmp(r.gen, r.inc, m->gen, m->inc);
+		if (c < 0)
+			return REJ(GSP_REJ_OLD);
+		if (c == 0 && rank(r.kind) <= (int)m->state)
+			return 0;
+	}
+
+	int old_state = m ? (int)m->state : -1;
+	if (!m) {
+		m = member_add(g, r.subject);
+		if (!m)
+			return 0;
+		/* Spread first probes over one interval. */
+		m->next_probe =
+			now.ms + gsp__rand32(g) % g->t.probe_interval_ms;
+	}
+	m->gen = r.gen;
+	m->inc = r.inc;
+	if (r.kind == GSP_REC_ALIVE) {
+		take_alive(m, &r, &cert, rec, len);
+		blob_clear(&m->state_rec);
+	} else {
+		gsp__blob_set(&m->state_rec, rec, len);
+	}
+	m->state = (enum gsp_state)rank(r.kind);
+	m->suspect_deadline = m->state == GSP_SUSPECT ? now.ms + suspicion_ms(g)
+						      : NO_DEADLINE;
+	if ((int)m->state != old_state)
+		m->state_since = now.ms;
+	gsp__queue(g, m->name, rec, len);
+	gsp__event(g, (int)m->state != old_state ? GSP_EV_STATE : GSP_EV_UPDATE,
+		   m, old_state, r.author);
+	return 1;
+}
+
+void
+gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
+	     uint8_t kind)
+{
+	struct gsp_record r;
+	struct member *self = &g->m[0];
+	uint8_t buf[GSP_REC_MAX];
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = kind;
+	memcpy(r.subject, subject->name, sizeof(r.subject));
+	memcpy(r.author, self->name, sizeof(r.author));
+	r.gen = subject->gen;
+	r.inc = subject->inc;
+	if (kind == GSP_REC_ALIVE) {
+		memcpy(r.addrs, self->addrs, sizeof(r.addrs));
+		r.n_addrs = self->n_addrs;
+		memcpy(r.ns_name, self->ns_name, sizeof(r.ns_name));
+		r.gossip = self->gossip;
+		memcpy(r.cert, g->cert, g->cert_len);
+		r.cert_len = g->cert_len;
+	}
+	if (gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len))
+		return;
+	if (subject == self) {
+		if (kind == GSP_REC_ALIVE) {
+			gsp__blob_set(&self->alive, buf, len);
+			blob_clear(&self->state_rec);
+			/* Every peer gets the new record with our next
+			 * ping. */
+			for (size_t i = 1; i < g->n; i++)
+				g->m[i].knows_us = false;
+		} else {
+			gsp__blob_set(&self->state_rec, buf, len);
+			self->state = (enum gsp_state)rank(kind);
+		}
+		gsp__queue(g, self->name, buf, len);
+		return;
+	}
+	int rc = gsp__apply(g, now, buf, len);
+	(void)rc; /* our own record about a peer always applies */
+}
+
+void
+gsp__reap(struct gsp *g, struct gsp_now now)
+{
+	for (size_t i = 1; i < g->n;) {
+		struct member *m = &g->m[i];
+		if (m->state < GSP_DEAD ||
+		    now.ms - m->state_since < g->t.reap_ms) {
+			i++;
+			continue;
+		}
+		gsp__event(g, GSP_EV_REAPED, m, (int)m->state, NULL);
+		blob_clear(&m->alive);
+		blob_clear(&m->state_rec);
+		for (size_t q = 0; q < g->n_queue; q++) {
+			if (strcmp(g->queue[q].subject, m->name) == 0) {
+				blob_clear(&g->queue[q].rec);
+				g->queue[q] = g->queue[--g->n_queue];
+				break;
+			}
+		}
+		g->m[i] = g->m[--g->n];
+	}
+}
+
+void
+gsp_update_self(struct gsp *g, struct gsp_now now, const struct gsp_ip *addrs,
+		size_t n_addrs, const char *ns_name)
+{
+	struct member *self = &g->m[0];
+
+	if (n_addrs > GSP_ADDRS_MAX || g->left)
+		return;
+	g->unix_s = now.unix_s;
+	memset(self->addrs, 0, sizeof(self->addrs));
+	memcpy(self->addrs, addrs, n_addrs * sizeof(*addrs));
+	self->n_addrs = n_addrs;
+	snprintf(self->ns_name, sizeof(self->ns_name), "%s",
+		 ns_name ? ns_name : "");
+	self->inc++;
+	gsp__declare(g, now, self, GSP_REC_ALIVE);
+	gsp__event(g, GSP_EV_UPDATE, self, self->state, self->name);
+}
+
+void
+gsp_set_keyring(struct gsp *g, const struct gsp_keyring *kr)
+{
+	if (kr)
+		g->keyring = *kr;
+	else
+		memset(&g->keyring, 0, sizeof(g->keyring));
+}
+
+size_t
+gsp_member_count(const struct gsp *g)
+{
+	return g->n;
+}
+
+bool
+gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
+{
+	if (i >= g->n)
+		return false;
+	const struct member *m = &g->m[i];
+	memset(out, 0, sizeof(*out));
+	memcpy(out->name, m->name, sizeof(out->name));
+	out->state = m->state;
+	out->self = i == 0;
+	out->gen = m->gen;
+	out->inc = m->inc;
+	memcpy(out->addrs, m->addrs, sizeof(out->addrs));
+	out->n_addrs = m->n_addrs;
+	memcpy(out->ns_name, m->ns_name, sizeof(out->ns_name));
+	out->gossip = m->gossip;
+	out->rtt_us = m->rtt_us;
+	out->last_ack_ms = m->last_ack;
+	out->state_since_ms = m->state_since;
+	return true;
+}
+
+bool
+gsp_synced(const struct gsp *g)
+{
+	return g->synced;
+}
+
+const struct gsp_stats *
+gsp_stats(const struct gsp *g)
+{
+	return &g->stats;
+}
+
+int
+gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
+{
+	struct gsp_cert cert;
+	uint8_t pk[GSP_PK_LEN];
+
+	*out = NULL;
+	if (self->cert_len > GSP_CERT_MAX ||
+	    gsp_cert_decode(self->cert, self->cert_len, &cert) ||
+	    gsp_cert_verify(&cert, self->ca_pk, now.unix_s) ||
+	    strcmp(cert.name, self->name) != 0 ||
+	    self->n_addrs > GSP_ADDRS_MAX ||
+	    strlen(self->cluster) >= GSP_NAME_LEN)
+		return -EINVAL;
+	crypto_sign_ed25519_sk_to_pk(pk, self->sk);
+	if (memcmp(pk, cert.pk, GSP_PK_LEN) != 0)
+		return -EINVAL;
+
+	struct gsp *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	snprintf(g->cluster, sizeof(g->cluster), "%s", self->cluster);
+	memcpy(g->sk, self->sk, GSP_SK_LEN);
+	memcpy(g->ca_pk, self->ca_pk, GSP_PK_LEN);
+	memcpy(g->cert, self->cert, self->cert_len);
+	g->cert_len = self->cert_len;
+	if (self->keyring)
+		g->keyring = *self->keyring;
+	g->t = self->timing;
+	g->rand = self->rand;
+	g->unix_s = now.unix_s;
+
+	struct member *me = member_add(g, self->name);
+	if (!me) {
+		free(g);
+		return -ENOMEM;
+	}
+	me->gen = self->generation;
+	memcpy(me->pk, pk, GSP_PK_LEN);
+	me->cert_not_before = cert.not_before;
+	me->cert_not_after = cert.not_after;
+	memcpy(me->addrs, self->addrs, self->n_addrs * sizeof(*self->addrs));
+	me->n_addrs = self->n_addrs;
+	if (self->ns_name)
+		snprintf(me->ns_name, sizeof(me->ns_name), "%s", self->ns_name);
+	me->gossip = self->gossip;
+	me->state_since = now.ms;
+	gsp__declare(g, now, me, GSP_REC_ALIVE);
+	g->next_gossip = now.ms + g->t.gossip_interval_ms;
+	g->next_pushpull = now.ms + g->t.pushpull_interval_ms / 2 +
+			   gsp__rand32(g) % (g->t.pushpull_interval_ms / 2 + 1);
+	*out = g;
+	return 0;
+}
+
+void
+gsp_free(struct gsp *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		blob_clear(&g->m[i].alive);
+		blob_clear(&g->m[i].state_rec);
+	}
+	free(g->m);
+	for (size_t i = 0; i < g->n_queue; i++)
+		blob_clear(&g->queue[i].rec);
+	free(g->queue);
+	for (size_t i = 0; i < g->out.n; i++)
+		free(g->out.items[(g->out.head + i) % g->out.cap].data);
+	free(g->out.items);
+	free(g->events);
+	sodium_memzero(g->sk, sizeof(g->sk));
+	free(g);
+}

@@ -1,0 +1,576 @@
+/*
+ * SWIM over signed packets: each round every peer gets a ping; a ping not
+ * acked within the timeout is retried directly and through k other peers
+ * (ping-req); a peer that no path reached is suspected, and dead when the
+ * suspicion is not refuted in time. New records ride on every packet
+ * (piggyback) and on gossip packets to a few random peers; a periodic
+ * full-state push-pull over TCP makes convergence independent of luck.
+ */
+#include "gossip/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENVELOPE_OVERHEAD 260 /* header, names, seq, signature, framing */
+#define STREAM_MAX (4u << 20)
+
+/* --- the outbox --- */
+
+static void
+out_push(struct gsp *g, const struct gsp_out *o)
+{
+	struct outq *q = &g->out;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 64;
+		struct gsp_out *items = malloc(cap * sizeof(*items));
+		if (!items) {
+			free(o->data);
+			return;
+		}
+		for (size_t i = 0; i < q->n; i++)
+			items[i] = q->items[(q->head + i) % q->cap];
+		free(q->items);
+		q->items = items;
+		q->cap = cap;
+		q->head = 0;
+	}
+	q->items[(q->head + q->n) % q->cap] = *o;
+	q->n++;
+}
+
+bool
+gsp_out_next(struct gsp *g, struct gsp_out *out)
+{
+	struct outq *q = &g->out;
+
+	if (!q->n)
+		return false;
+	*out = q->items[q->head];
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+	return true;
+}
+
+/* Encodes (and seals, with a keyring) an envelope; NULL on failure. */
+static uint8_t *
+build(struct gsp *g, uint8_t type, uint32_t seq, const char *target,
+      const uint8_t *const *recs, const size_t *lens, size_t n, size_t cap,
+      size_t *len)
+{
+	uint8_t *plain = malloc(cap);
+
+	if (!plain)
+		return NULL;
+	if (gsp_msg_encode(g->cluster, g->m[0].name, type, seq, target, recs,
+			   lens, n, g->sk, plain, cap, len)) {
+		free(plain);
+		return NULL;
+	}
+	if (!g->keyring.n)
+		return plain;
+	uint8_t nonce[GSP_NONCE_LEN];
+	size_t sealed_cap = *len + GSP_SEAL_OVERHEAD;
+	uint8_t *sealed = malloc(sealed_cap);
+	g->rand.fill(g->rand.ctx, nonce, sizeof(nonce));
+	if (!sealed || gsp_seal(&g->keyring, nonce, plain, *len, sealed,
+				sealed_cap, len)) {
+		free(sealed);
+		sealed = NULL;
+	}
+	free(plain);
+	return sealed;
+}
+
+struct picked {
+	const uint8_t *recs[64];
+	size_t lens[64];
+	size_t n, budget;
+};
+
+static bool
+take(struct picked *p, const struct blob *b)
+{
+	if (!b->data || p->n == 64 || b->len + 8 > p->budget)
+		return false;
+	p->recs[p->n] = b->data;
+	p->lens[p->n++] = b->len;
+	p->budget -= b->len + 8;
+	return true;
+}
+
+/* Chooses the records to piggyback for @m: our alive record if it may not
+ * have it, its own suspicion (so it can refute), then queued records in
+ * queue order, within the datagram budget. */
+static void
+piggyback(struct gsp *g, const struct member *m, struct picked *p)
+{
+	const struct member *self = &g->m[0];
+
+	p->n = 0;
+	p->budget = g->t.udp_max - ENVELOPE_OVERHEAD;
+	if (m && (!m->knows_us || g->left)) {
+		take(p, &self->alive);
+		take(p, &self->state_rec);
+	}
+	if (m && m->state != GSP_LEFT)
+		take(p, &m->state_rec);
+	for (size_t i = 0; i < g->n_queue && p->budget > 64; i++)
+		if (take(p, &g->queue[i].rec))
+			g->queue[i].transmits--;
+}
+
+/* Drops queued records that have been sent often enough. Called once the
+ * packet that pointed at them is built. */
+static void
+drop_spent(struct gsp *g)
+{
+	for (size_t i = 0; i < g->n_queue;) {
+		if (g->queue[i].transmits == 0) {
+			free(g->queue[i].rec.data);
+			g->queue[i] = g->queue[--g->n_queue];
+		} else {
+			i++;
+		}
+	}
+}
+
+void
+gsp__send(struct gsp *g, struct gsp_now now, struct member *m,
+	  const struct gsp_endpoint *to, uint8_t type, uint32_t seq,
+	  const char *target)
+{
+	struct picked p;
+	struct gsp_out o;
+
+	memset(&o, 0, sizeof(o));
+	piggyback(g, m, &p);
+	o.data = build(g, type, seq, target, p.recs, p.lens, p.n, g->t.udp_max,
+		       &o.len);
+	drop_spent(g);
+	if (!o.data)
+		return;
+	o.transport = GSP_OUT_UDP;
+	o.to = m ? m->gossip : *to;
+	if (m)
+		memcpy(o.peer, m->name, sizeof(o.peer));
+	o.type = type;
+	g->stats.sent[type]++;
+	g->stats.bytes_sent += o.len;
+	out_push(g, &o);
+}
+
+/* --- full state (push-pull) --- */
+
+static uint8_t *
+full_state(struct gsp *g, uint8_t type, size_t *len)
+{
+	size_t n = 0, total = 0;
+	const uint8_t **recs = calloc(2 * g->n + 1, sizeof(*recs));
+	size_t *lens = calloc(2 * g->n + 1, sizeof(*lens));
+	uint8_t *data = NULL;
+
+	if (!recs || !lens)
+		goto out;
+	for (size_t i = 0; i < g->n && n + 2 <= GSP_MSG_RECS_MAX; i++) {
+		struct member *m = &g->m[i];
+		if (m->alive.data) {
+			recs[n] = m->alive.data;
+			lens[n++] = m->alive.len;
+			total += m->alive.len + 8;
+		}
+		if (m->state_rec.data) {
+			recs[n] = m->state_rec.data;
+			lens[n++] = m->state_rec.len;
+			total += m->state_rec.len + 8;
+		}
+	}
+	data = build(g, type, gsp__rand32(g), "", recs, lens, n,
+		     total + ENVELOPE_OVERHEAD, len);
+out:
+	free(recs);
+	free(lens);
+	return data;
+}
+
+static void
+pushpull_to(struct gsp *g, const struct gsp_endpoint *to, const char *peer)
+{
+	struct gsp_out o;
+
+	memset(&o, 0, sizeof(o));
+	o.data = full_state(g, GSP_MSG_PUSH, &o.len);
+	if (!o.data)
+		return;
+	o.transport = GSP_OUT_TCP;
+	o.to = *to;
+	if (peer)
+		snprintf(o.peer, sizeof(o.peer), "%s", peer);
+	o.type = GSP_MSG_PUSH;
+	g->stats.sent[GSP_MSG_PUSH]++;
+	g->stats.bytes_sent += o.len;
+	out_push(g, &o);
+}
+
+void
+gsp_join(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *seeds,
+	 size_t n)
+{
+	g->unix_s = now.unix_s;
+	for (size_t i = 0; i < n; i++)
+		pushpull_to(g, &seeds[i], NULL);
+}
+
+/* --- receiving --- */
+
+static void
+reject(struct gsp *g, int code)
+{
+	if (code < 0 && REJ_REASON(code) < GSP_REJ__COUNT)
+		g->stats.rejected[REJ_REASON(code)]++;
+}
+
+/* Opens, decodes and authenticates a packet. Returns the sender, or NULL
+ * (counted) when the packet is not to be believed. */
+static struct member *
+open_packet(struct gsp *g, struct gsp_now now, const uint8_t *buf, size_t len,
+	    struct gsp_msg *msg, uint8_t **plain_out)
+{
+	uint8_t *plain = NULL;
+
+	*plain_out = NULL;
+	if (len >= GSP_HDR_LEN && buf[0] == GSP_MAGIC0 &&
+	    buf[1] == GSP_MAGIC1 && buf[2] == GSP_VERSION_SEALED) {
+		size_t plen;
+		plain = malloc(len);
+		if (!plain)
+			return NULL;
+		int rc = gsp_open(&g->keyring, buf, len, plain, len, &plen);
+		if (rc) {
+			free(plain);
+			reject(g, REJ(GSP_REJ_DECRYPT));
+			return NULL;
+		}
+		buf = plain;
+		len = plen;
+	} else if (g->keyring.n) {
+		reject(g, REJ(GSP_REJ_PLAIN));
+		return NULL;
+	}
+	if (gsp_msg_decode(buf, len, msg)) {
+		free(plain);
+		reject(g, REJ(GSP_REJ_DECODE));
+		return NULL;
+	}
+	if (strcmp(msg->cluster, g->cluster) != 0) {
+		reject(g, REJ(GSP_REJ_CLUSTER));
+		goto fail;
+	}
+	struct member *s = gsp__find(g, msg->sender);
+	if (!s || !s->alive.data) {
+		/* First contact: the sender's alive record may come along. */
+		for (size_t i = 0; i < msg->n_recs; i++) {
+			struct gsp_record r;
+			if (gsp_record_decode(msg->recs[i], msg->rec_len[i],
+					      &r) == 0 &&
+			    r.kind == GSP_REC_ALIVE &&
+			    strcmp(r.subject, msg->sender) == 0) {
+				int rc = gsp__apply(g, now, msg->recs[i],
+						    msg->rec_len[i]);
+				reject(g, rc);
+				break;
+			}
+		}
+		s = gsp__find(g, msg->sender);
+	}
+	if (!s || !s->alive.data) {
+		reject(g, REJ(GSP_REJ_UNKNOWN));
+		goto fail;
+	}
+	if (s == &g->m[0]) {
+		reject(g,
+		       REJ(GSP_REJ_SIGNATURE)); /* our name, not our packet */
+		goto fail;
+	}
+	if (g->unix_s > s->cert_not_after || g->unix_s < s->cert_not_before) {
+		reject(g, REJ(GSP_REJ_EXPIRED));
+		goto fail;
+	}
+	if (gsp_msg_check(msg, s->pk)) {
+		reject(g, REJ(GSP_REJ_SIGNATURE));
+		goto fail;
+	}
+	for (size_t i = 0; i < msg->n_recs; i++)
+		reject(g, gsp__apply(g, now, msg->recs[i], msg->rec_len[i]));
+	*plain_out = plain;
+	/* The apply loop may have moved members in memory. */
+	return gsp__find(g, msg->sender);
+fail:
+	gsp_msg_fini(msg);
+	free(plain);
+	return NULL;
+}
+
+static void
+ack_received(struct gsp *g, struct gsp_now now, struct member *from,
+	     const struct gsp_msg *msg)
+{
+	from->knows_us = true;
+	/* A relayed ack: the target of our probe answered someone else. */
+	struct member *t = msg->target[0] ? gsp__find(g, msg->target) : from;
+	if (t && t->probing && t->probe_seq == msg->seq) {
+		t->probing = false;
+		if (t == from) {
+			uint64_t rtt = (now.ms - t->probe_sent) * 1000;
+			t->rtt_us = t->rtt_us ? (7 * t->rtt_us + rtt) / 8 : rtt;
+			t->last_ack = now.ms;
+		}
+		return;
+	}
+	/* An ack for a probe we made on someone's behalf. */
+	for (size_t i = 0; i < g->n_relays; i++) {
+		struct relay *r = &g->relays[i];
+		if (r->seq != msg->seq)
+			continue;
+		struct member *req = gsp__find(g, r->requester);
+		if (req)
+			gsp__send(g, now, req, NULL, GSP_MSG_ACK, r->their_seq,
+				  from->name);
+		g->relays[i] = g->relays[--g->n_relays];
+		return;
+	}
+}
+
+void
+gsp_recv(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
+	 const uint8_t *buf, size_t len)
+{
+	struct gsp_msg *msg = calloc(1, sizeof(*msg));
+	uint8_t *plain;
+
+	if (!msg)
+		return;
+	g->unix_s = now.unix_s;
+	g->stats.bytes_recv += len;
+	struct member *s = open_packet(g, now, buf, len, msg, &plain);
+	if (!s || g->left)
+		goto out;
+	g->stats.recv[msg->type]++;
+	switch (msg->type) {
+	case GSP_MSG_PING:
+		if (msg->target[0] && strcmp(msg->target, g->m[0].name) != 0)
+			break; /* meant for a node that had our address */
+		gsp__send(g, now, s, NULL, GSP_MSG_ACK, msg->seq, NULL);
+		break;
+	case GSP_MSG_ACK:
+		ack_received(g, now, s, msg);
+		break;
+	case GSP_MSG_PING_REQ: {
+		struct member *t = gsp__find(g, msg->target);
+		if (!t || t == &g->m[0] || g->n_relays == RELAYS_MAX)
+			break;
+		struct relay *r = &g->relays[g->n_relays++];
+		r->seq = gsp__rand32(g);
+		r->their_seq = msg->seq;
+		memcpy(r->requester, s->name, sizeof(r->requester));
+		r->to = t->gossip;
+		r->deadline = now.ms + g->t.probe_interval_ms;
+		gsp__send(g, now, t, NULL, GSP_MSG_PING, r->seq, t->name);
+		break;
+	}
+	default:
+		break; /* gossip: the records were the message */
+	}
+out:
+	gsp_msg_fini(msg);
+	free(plain);
+	free(msg);
+	(void)from;
+}
+
+int
+gsp_stream_input(struct gsp *g, struct gsp_now now, const uint8_t *buf,
+		 size_t len, uint8_t **reply, size_t *reply_len)
+{
+	struct gsp_msg *msg = calloc(1, sizeof(*msg));
+	uint8_t *plain;
+	int rc = -EBADMSG;
+
+	*reply = NULL;
+	*reply_len = 0;
+	if (!msg)
+		return -ENOMEM;
+	g->unix_s = now.unix_s;
+	g->stats.bytes_recv += len;
+	struct member *s = open_packet(g, now, buf, len, msg, &plain);
+	if (!s)
+		goto out;
+	g->stats.recv[msg->type]++;
+	if (msg->type == GSP_MSG_PUSH) {
+		*reply = full_state(g, GSP_MSG_PULL, reply_len);
+		if (*reply) {
+			g->stats.sent[GSP_MSG_PULL]++;
+			g->stats.bytes_sent += *reply_len;
+		}
+		rc = 0;
+	} else if (msg->type == GSP_MSG_PULL) {
+		rc = 0;
+	}
+	if (rc == 0 && !g->synced) {
+		g->synced = true;
+		gsp__event(g, GSP_EV_SYNCED, NULL, -1, s->name);
+	}
+out:
+	gsp_msg_fini(msg);
+	free(plain);
+	free(msg);
+	return rc;
+}
+
+/* --- timers --- */
+
+/* Up to @k random alive members other than self and @not. */
+static size_t
+pick(struct gsp *g, const struct member * not, struct member **out, size_t k,
+     bool with_dead)
+{
+	size_t n = 0;
+
+	/* Reservoir sampling over the eligible members. */
+	for (size_t i = 1, seen = 0; i < g->n; i++) {
+		struct member *m = &g->m[i];
+		if (m == not || m->state == GSP_LEFT ||
+		    (m->state == GSP_DEAD && !with_dead))
+			continue;
+		seen++;
+		if (n < k) {
+			out[n++] = m;
+		} else {
+			size_t j = gsp__rand32(g) % seen;
+			if (j < k)
+				out[j] = m;
+		}
+	}
+	return n;
+}
+
+static void
+probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
+{
+	if (m->state == GSP_LEFT)
+		return;
+	if (m->probing && !m->indirect_sent &&
+	    now.ms >= m->probe_sent + g->t.probe_timeout_ms) {
+		struct member *via[16];
+		size_t k = g->t.indirect_k < 16 ? g->t.indirect_k : 16;
+		/* A dead member gets no help: it is probed only so that it
+		 * hears about its death and can refute it. */
+		size_t n = m->state == GSP_DEAD ? 0 : pick(g, m, via, k, false);
+		m->indirect_sent = true;
+		gsp__send(g, now, m, NULL, GSP_MSG_PING, m->probe_seq, m->name);
+		for (size_t i = 0; i < n; i++)
+			gsp__send(g, now, via[i], NULL, GSP_MSG_PING_REQ,
+				  m->probe_seq, m->name);
+	}
+	if (m->probing && now.ms >= m->probe_sent + g->t.probe_interval_ms) {
+		m->probing = false;
+		/* No path reached it this round. */
+		if (m->state == GSP_ALIVE)
+			gsp__declare(g, now, m, GSP_REC_SUSPECT);
+	}
+	if (!m->probing && now.ms >= m->next_probe) {
+		m->probing = true;
+		m->indirect_sent = false;
+		m->probe_seq = gsp__rand32(g);
+		m->probe_sent = now.ms;
+		m->next_probe += g->t.probe_interval_ms;
+		if (m->next_probe <= now.ms)
+			m->next_probe = now.ms + g->t.probe_interval_ms;
+		gsp__send(g, now, m, NULL, GSP_MSG_PING, m->probe_seq, m->name);
+	}
+}
+
+static uint64_t
+min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t
+gsp_tick(struct gsp *g, struct gsp_now now)
+{
+	uint64_t next = NO_DEADLINE;
+
+	g->unix_s = now.unix_s;
+	if (g->left)
+		return NO_DEADLINE;
+	for (size_t i = 1; i < g->n; i++) {
+		struct member *m = &g->m[i];
+		probe_tick(g, now, m);
+		if (m->state == GSP_SUSPECT && now.ms >= m->suspect_deadline)
+			gsp__declare(g, now, m, GSP_REC_DEAD);
+	}
+	for (size_t i = 0; i < g->n_relays;) {
+		if (now.ms >= g->relays[i].deadline)
+			g->relays[i] = g->relays[--g->n_relays];
+		else
+			i++;
+	}
+	if (now.ms >= g->next_gossip) {
+		g->next_gossip = now.ms + g->t.gossip_interval_ms;
+		if (g->n_queue) {
+			struct member *to[16];
+			size_t k = g->t.gossip_fanout < 16 ? g->t.gossip_fanout
+							   : 16;
+			size_t n = pick(g, NULL, to, k, false);
+			for (size_t i = 0; i < n; i++)
+				gsp__send(g, now, to[i], NULL, GSP_MSG_GOSSIP,
+					  0, NULL);
+		}
+	}
+	if (now.ms >= g->next_pushpull) {
+		struct member *to[1];
+		g->next_pushpull = now.ms + g->t.pushpull_interval_ms;
+		if (pick(g, NULL, to, 1, true))
+			pushpull_to(g, &to[0]->gossip, to[0]->name);
+	}
+	gsp__reap(g, now);
+
+	next = min64(next, g->next_gossip);
+	next = min64(next, g->next_pushpull);
+	for (size_t i = 1; i < g->n; i++) {
+		struct member *m = &g->m[i];
+		if (m->state == GSP_LEFT)
+			continue;
+		if (m->probing) {
+			next = min64(next,
+				     m->indirect_sent
+					     ? m->probe_sent +
+						       g->t.probe_interval_ms
+					     : m->probe_sent +
+						       g->t.probe_timeout_ms);
+		} else {
+			next = min64(next, m->next_probe);
+		}
+		next = min64(next, m->suspect_deadline);
+	}
+	return next;
+}
+
+void
+gsp_leave(struct gsp *g, struct gsp_now now)
+{
+	struct member *self = &g->m[0];
+
+	g->unix_s = now.unix_s;
+	if (g->left)
+		return;
+	gsp__declare(g, now, self, GSP_REC_LEFT);
+	g->left = true;
+	/* Tell every peer directly: there is no next round for us. */
+	for (size_t i = 1; i < g->n; i++)
+		if (g->m[i].state <= GSP_SUSPECT)
+			gsp__send(g, now, &g->m[i], NULL, GSP_MSG_GOSSIP, 0,
+				  NULL);
+}

@@ -1,0 +1,132 @@
+/*
+ * The YAML shape of the pmgtmd config (SPEC §4), in two halves:
+ *
+ * - a libcyaml schema that maps the document onto "raw" structs in which
+ *   every leaf is still the string as written, so that config.c converts
+ *   and validates values itself and can say where a bad one sits;
+ * - a libyaml pass over the same text that checks keys, node types,
+ *   required keys and counts against that schema and reports the
+ *   line:column of the offending node, which libcyaml 1.3 cannot do (its
+ *   backtrace gives the enclosing mapping, not the key or value).
+ *
+ * Only config.c and the tests use this header.
+ */
+#ifndef PMGTM_NODE_CONFIG_SCHEMA_H
+#define PMGTM_NODE_CONFIG_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cyaml/cyaml.h>
+#include <yaml.h>
+
+struct node_raw_node {
+	char *name;
+	char **addresses;
+	unsigned n_addresses;
+	char *ns_name;
+	char *state_dir;
+	char *key_file;
+	char *cert_file;
+};
+
+struct node_raw_soa {
+	char *rname;
+	char *serial, *refresh, *retry, *expire, *minimum;
+};
+
+struct node_raw_zone {
+	char *name;
+	char *ttl;
+	char **ns;
+	unsigned n_ns;
+	struct node_raw_soa *soa;
+};
+
+struct node_raw_dns {
+	char **listen;
+	unsigned n_listen;
+	char *drain_mode;
+	struct node_raw_zone *zones;
+	unsigned n_zones;
+	char *tcp_idle_timeout;
+	char *tcp_max_connections;
+};
+
+struct node_raw_cluster {
+	char *name;
+	char *listen;
+	char **seeds;
+	unsigned n_seeds;
+	char *ca_file;
+	char *profile;
+	char **encrypt_keys;
+	unsigned n_encrypt_keys;
+	char *min_active;
+	char *startup_sync_timeout;
+};
+
+struct node_raw_control {
+	char *socket;
+};
+
+struct node_raw_metrics {
+	char *listen;
+};
+
+struct node_raw_check {
+	char *name, *type, *target;
+	char *interval, *timeout, *rise, *fall, *expect_status;
+};
+
+struct node_raw_log {
+	char *level, *format;
+};
+
+/* Absent sections stay NULL, which is how config.c tells them apart. */
+struct node_raw_config {
+	struct node_raw_node *node;
+	struct node_raw_dns *dns;
+	struct node_raw_cluster *cluster;
+	struct node_raw_control *control;
+	struct node_raw_metrics *metrics;
+	struct node_raw_check *health_checks;
+	unsigned n_health_checks;
+	struct node_raw_log *log;
+};
+
+/* Top-level schema for cyaml_load_data(); yields a struct node_raw_config. */
+extern const cyaml_schema_value_t node_raw_config_schema;
+
+/* The parsed document of one config file, kept for error positions. */
+struct node_config_doc {
+	const char *file; /* borrowed, for messages */
+	uint8_t *data;	  /* the file's bytes, for libcyaml */
+	size_t len;
+	yaml_document_t doc;
+	int loaded;
+};
+
+/*
+ * Read @file (at most 1 MiB), parse it with libyaml and check it
+ * against node_raw_config_schema: YAML syntax, a single document, mapping
+ * at the top, known and non-duplicate keys, node kinds, required keys,
+ * sequence lengths, string lengths, no aliases. On failure returns a
+ * negative errno and writes "FILE:LINE:COL: message" (or "FILE: message"
+ * when the file cannot be read) to @err. Release @doc with
+ * node_config_doc_fini() in every case.
+ */
+__attribute__((warn_unused_result)) int
+node_config_doc_load(struct node_config_doc *doc, const char *file, char *err,
+		     size_t errlen);
+
+void node_config_doc_fini(struct node_config_doc *doc);
+
+/*
+ * Position (1-based) of the node at @path, e.g. "dns.zones[1].soa.serial";
+ * when that node is absent, the position of its nearest present ancestor,
+ * so a default-derived error still points somewhere useful.
+ */
+void node_config_doc_locate(const struct node_config_doc *doc, const char *path,
+			    size_t *line, size_t *col);
+
+#endif
