@@ -7,19 +7,18 @@
  *
  * Formats in gossip/cert.h; file handling in node/keyfile.c.
  */
+#include "cli/cli.h"
+
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
-#include "cli/cli.h"
 #include "gossip/cert.h"
 #include "gossip/error.h"
 #include "node/keyfile.h"
@@ -56,37 +55,6 @@ report(int rc, const char *err)
 	else
 		cli_err("%s", err);
 	return cli_exit_code(rc);
-}
-
-/* Resets getopt for a new argument vector whose argv[0] is the verb. */
-static void
-opts_reset(void)
-{
-	optind = 0;
-	opterr = 0;
-}
-
-/* getopt_long() returned '?' or ':': says what was wrong. */
-static int
-opts_error(const char *cmd, int o, char **argv)
-{
-	const char *arg = argv[optind - 1];
-
-	if (o == ':')
-		cli_err("%s: option '%s' needs a value", cmd, arg);
-	else if (optopt)
-		cli_err("%s: unknown option '-%c'", cmd, optopt);
-	else
-		cli_err("%s: unknown option '%s'", cmd, arg);
-	return CLI_ERROR;
-}
-
-static int
-missing(const char *cmd, const char *opt, const char *usage)
-{
-	cli_err("%s: %s is required", cmd, opt);
-	fprintf(stderr, "usage:\n%s", usage);
-	return CLI_ERROR;
 }
 
 static int
@@ -128,7 +96,7 @@ ensure_dir(const char *dir)
 		return -ENAMETOOLONG;
 	}
 	memcpy(p, dir, n + 1);
-	for (i = 1; i < n && rc == 0; i++) {
+	for (i = 1; i + 1 < n && rc == 0; i++) {
 		if (p[i] != '/' || p[i - 1] == '/')
 			continue;
 		p[i] = '\0';
@@ -163,36 +131,6 @@ init_sodium(void)
 	return 0;
 }
 
-/* RFC 3339 in UTC, or the plain number when out of range for gmtime. */
-static const char *
-fmt_time(uint64_t t, char *buf, size_t cap)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (t > (uint64_t)INT64_MAX || (uint64_t)tt != t ||
-	    !gmtime_r(&tt, &tm) ||
-	    !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, cap, "@%" PRIu64, t);
-	return buf;
-}
-
-static int
-parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int
 now_seconds(uint64_t *now)
 {
@@ -222,7 +160,7 @@ ca_init(int argc, char **argv)
 	uint8_t pk[GSP_PK_LEN], sk[GSP_SK_LEN];
 	int flags = 0, o, rc;
 
-	opts_reset();
+	cli_opts_reset();
 	while ((o = getopt_long(argc, argv, ":d:fh", lo, NULL)) != -1) {
 		switch (o) {
 		case 'd':
@@ -235,7 +173,7 @@ ca_init(int argc, char **argv)
 			fputs(cli_ca_usage, stdout);
 			return CLI_OK;
 		default:
-			return opts_error("ca init", o, argv);
+			return cli_opts_error("ca init", o, argv);
 		}
 	}
 	if (optind != argc) {
@@ -243,7 +181,7 @@ ca_init(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	if (!dir)
-		return missing("ca init", "--dir", cli_ca_usage);
+		return cli_missing("ca init", "--dir", cli_ca_usage);
 	if (init_sodium() || join(key_path, dir, "ca.key") ||
 	    join(pub_path, dir, "ca.pub"))
 		return CLI_ERROR;
@@ -383,8 +321,8 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 		printf("wrote %s (secret, mode 0600) and %s\n", key_path,
 		       cert_path);
 	printf("node %s, valid from %s until %s\n", c.name,
-	       fmt_time(c.not_before, nb, sizeof(nb)),
-	       fmt_time(c.not_after, na, sizeof(na)));
+	       cli_fmt_time(c.not_before, nb, sizeof(nb)),
+	       cli_fmt_time(c.not_after, na, sizeof(na)));
 	return CLI_OK;
 }
 
@@ -406,7 +344,7 @@ cert_issue(int argc, char **argv)
 	uint8_t ca_sk[GSP_SK_LEN];
 	int o, rc;
 
-	opts_reset();
+	cli_opts_reset();
 	while ((o = getopt_long(argc, argv, ":k:p:n:o:d:K:fh", lo, NULL)) !=
 	       -1) {
 		switch (o) {
@@ -423,7 +361,8 @@ cert_issue(int argc, char **argv)
 			is.out_dir = optarg;
 			break;
 		case 'd':
-			if (parse_u64(optarg, GSP_CERT_DAYS_MAX, &is.days) ||
+			if (cli_parse_u64(optarg, GSP_CERT_DAYS_MAX,
+					  &is.days) ||
 			    is.days == 0) {
 				cli_err("cert issue: --days must be a whole "
 					"number from 1 to %d",
@@ -441,7 +380,7 @@ cert_issue(int argc, char **argv)
 			fputs(cli_cert_usage, stdout);
 			return CLI_OK;
 		default:
-			return opts_error("cert issue", o, argv);
+			return cli_opts_error("cert issue", o, argv);
 		}
 	}
 	if (optind != argc) {
@@ -449,11 +388,11 @@ cert_issue(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	if (!is.ca_key)
-		return missing("cert issue", "--ca-key", cli_cert_usage);
+		return cli_missing("cert issue", "--ca-key", cli_cert_usage);
 	if (!is.name)
-		return missing("cert issue", "--name", cli_cert_usage);
+		return cli_missing("cert issue", "--name", cli_cert_usage);
 	if (!is.out_dir)
-		return missing("cert issue", "--out-dir", cli_cert_usage);
+		return cli_missing("cert issue", "--out-dir", cli_cert_usage);
 	if (!gsp_name_valid(is.name)) {
 		cli_err("cert issue: invalid node name '%s': 1-63 characters "
 			"of a-z, 0-9 and '-'",
@@ -491,15 +430,15 @@ verify_run(const struct verify *v)
 	if ((rc = node_ca_pub_load(v->ca_pub, ca_pk, err, sizeof(err))) ||
 	    (rc = node_cert_load(v->cert, &c, err, sizeof(err))))
 		return report(rc, err);
-	fmt_time(c.not_before, nb, sizeof(nb));
-	fmt_time(c.not_after, na, sizeof(na));
+	cli_fmt_time(c.not_before, nb, sizeof(nb));
+	cli_fmt_time(c.not_after, na, sizeof(na));
 	rc = gsp_cert_verify(&c, ca_pk, now);
 	if (rc == GSP_ECERTSIG) {
 		cli_err("%s: %s (%s)", v->cert, gsp_strerror(rc), v->ca_pub);
 		return CLI_REFUSED;
 	}
 	if (rc == GSP_ECERTEXPIRED) {
-		fmt_time(now, at, sizeof(at));
+		cli_fmt_time(now, at, sizeof(at));
 		if (now < c.not_before)
 			cli_err("%s: not valid before %s (it is %s)", v->cert,
 				nb, at);
@@ -551,7 +490,7 @@ cert_verify(int argc, char **argv)
 	struct verify v = { 0 };
 	int o;
 
-	opts_reset();
+	cli_opts_reset();
 	while ((o = getopt_long(argc, argv, ":p:c:k:n:a:h", lo, NULL)) != -1) {
 		switch (o) {
 		case 'p':
@@ -567,7 +506,7 @@ cert_verify(int argc, char **argv)
 			v.name = optarg;
 			break;
 		case 'a':
-			if (parse_u64(optarg, INT64_MAX, &v.now)) {
+			if (cli_parse_u64(optarg, INT64_MAX, &v.now)) {
 				cli_err("cert verify: --at takes unix seconds");
 				return CLI_ERROR;
 			}
@@ -577,7 +516,7 @@ cert_verify(int argc, char **argv)
 			fputs(cli_cert_usage, stdout);
 			return CLI_OK;
 		default:
-			return opts_error("cert verify", o, argv);
+			return cli_opts_error("cert verify", o, argv);
 		}
 	}
 	if (optind != argc) {
@@ -585,9 +524,9 @@ cert_verify(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	if (!v.ca_pub)
-		return missing("cert verify", "--ca-pub", cli_cert_usage);
+		return cli_missing("cert verify", "--ca-pub", cli_cert_usage);
 	if (!v.cert)
-		return missing("cert verify", "--cert", cli_cert_usage);
+		return cli_missing("cert verify", "--cert", cli_cert_usage);
 	if (init_sodium())
 		return CLI_ERROR;
 	return verify_run(&v);

@@ -10,6 +10,9 @@
 #ifndef PMGTM_CLI_CLI_H
 #define PMGTM_CLI_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* Exit codes (SPEC §5). */
 #define CLI_OK 0
 #define CLI_ERROR 1
@@ -30,6 +33,23 @@ __attribute__((format(printf, 1, 2))) void cli_err(const char *fmt, ...);
  * "not found" (-ENOENT), "refused" (-EPERM, a key file open to others) and
  * "would replace" (-EEXIST), CLI_ERROR for everything else. */
 int cli_exit_code(int rc);
+
+/* Option parsing with getopt_long() over a command's own argv (argv[0] is
+ * the command or verb): call cli_opts_reset() first; pass an optstring
+ * starting with ':' and hand '?' and ':' results to cli_opts_error(),
+ * which prints what was wrong and returns CLI_ERROR. */
+void cli_opts_reset(void);
+int cli_opts_error(const char *cmd, int o, char **argv);
+
+/* "pmgtmctl: CMD: OPT is required" and @usage on stderr; CLI_ERROR. */
+int cli_missing(const char *cmd, const char *opt, const char *usage);
+
+/* A decimal number, digits only, at most @max: 0 or -EINVAL. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* Unix seconds as RFC 3339 UTC ("2026-11-27T11:00:00Z") in @buf (32 bytes
+ * are enough), or "@SECONDS" when out of the calendar's range. */
+const char *cli_fmt_time(uint64_t t, char *buf, size_t cap);
 
 /* cli/ca.c: "ca init", and "cert issue" / "cert verify". */
 int cli_ca_main(int argc, char **argv);

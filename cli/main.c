@@ -2,12 +2,16 @@
  * pmgtmctl: the operator's command line. main() only dispatches: the first
  * argument names a command of the table below, which gets the rest.
  */
+#include "cli/cli.h"
+
 #include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-#include "cli/cli.h"
+#include <time.h>
 
 static const struct cli_command commands[] = {
 	{ "ca", cli_ca_main, cli_ca_usage },
@@ -36,6 +40,64 @@ cli_exit_code(int rc)
 	if (rc == -ENOENT || rc == -EPERM || rc == -EEXIST)
 		return CLI_REFUSED;
 	return CLI_ERROR;
+}
+
+void
+cli_opts_reset(void)
+{
+	optind = 0;
+	opterr = 0;
+}
+
+int
+cli_opts_error(const char *cmd, int o, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (o == ':')
+		cli_err("%s: option '%s' needs a value", cmd, arg);
+	else if (optopt)
+		cli_err("%s: unknown option '-%c'", cmd, optopt);
+	else
+		cli_err("%s: unknown option '%s'", cmd, arg);
+	return CLI_ERROR;
+}
+
+int
+cli_missing(const char *cmd, const char *opt, const char *usage)
+{
+	cli_err("%s: %s is required", cmd, opt);
+	fprintf(stderr, "usage:\n%s", usage);
+	return CLI_ERROR;
+}
+
+int
+cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+const char *
+cli_fmt_time(uint64_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t > (uint64_t)INT64_MAX || (uint64_t)tt != t ||
+	    !gmtime_r(&tt, &tm) ||
+	    !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, cap, "@%" PRIu64, t);
+	return buf;
 }
 
 static void

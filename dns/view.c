@@ -128,14 +128,9 @@ build_ns(const struct dns_spec_zone *sz, struct dns_vzone *z, char *err,
 			return -EINVAL;
 		}
 		ns->len = (size_t)l;
+		/* An in-zone name without addresses (a member gossip has
+		 * not brought yet) is served without glue. */
 		ns->in_zone = name_in_zone(ns->name, ns->len, z->name, z->len);
-		if (ns->in_zone && h->n_addrs == 0) {
-			snprintf(err, errlen,
-				 "zone %s: NS %s is inside the zone and needs "
-				 "addresses (glue)",
-				 sz->name, h->name);
-			return -EINVAL;
-		}
 		/* The rdata name sits after owner(2) + fixed fields(10). */
 		z->ns_name_off[i] = z->ns.len + 12;
 		int r = dns_rrset_add(&z->ns, 1, DNS_T_NS, DNS_C_IN, sz->ttl,

@@ -38,8 +38,8 @@ struct dns_spec_host {
 struct dns_spec_zone {
 	const char *name; /* presentation form, "api.example.com" */
 	uint32_t ttl;
-	/* NS names in order; the first is the SOA MNAME. In-zone names need
-	 * addresses (they are answered and used as glue). */
+	/* NS names in order; the first is the SOA MNAME. The addresses of
+	 * in-zone names are answered for them and sent as glue. */
 	const struct dns_spec_host *ns;
 	size_t n_ns;
 	const char *soa_rname; /* "hostmaster.example.com" */
@@ -65,8 +65,8 @@ struct dns_view;
 /*
  * Builds a view. Returns 0 and sets *out (release with dns_view_free()), or
  * a negative errno with a one-line reason in @err: a bad zone or NS name,
- * an in-zone NS name without addresses, a zone without NS, a node name
- * over 63 bytes, or an answer set too large for a 64 KiB message.
+ * a zone without NS, a node name over 63 bytes, or an answer set too
+ * large for a 64 KiB message.
  */
 __attribute__((warn_unused_result)) int
 dns_view_new(const struct dns_view_spec *spec, struct dns_view **out, char *err,

@@ -105,7 +105,7 @@ struct node_config {
 		enum node_drain_mode drain_mode;
 		struct node_zone *zones;
 		size_t n_zones;
-		uint32_t tcp_idle_timeout_ms;	/* default 10s */
+		uint32_t tcp_idle_timeout_ms; /* default 10s */
 		uint32_t tcp_max_connections; /* default 512 */
 	} dns;
 
@@ -151,12 +151,11 @@ __attribute__((warn_unused_result)) int
 node_config_load(const char *path, struct node_config **out, char *err,
 		 size_t errlen);
 
-void
-node_config_free(struct node_config *cfg);
+void node_config_free(struct node_config *cfg);
 
 /* Parse "500ms", "30s", "2m", "2h", "1d" into milliseconds; 0 or -EINVAL. */
-__attribute__((warn_unused_result)) int
-node_duration_parse(const char *text, uint32_t *ms);
+__attribute__((warn_unused_result)) int node_duration_parse(const char *text,
+							    uint32_t *ms);
 
 /* Parse an IPv4/IPv6 literal; 0 or -EINVAL. */
 __attribute__((warn_unused_result)) int

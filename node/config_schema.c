@@ -16,13 +16,14 @@
 
 /* A config is a page of text; refusing big files bounds work and memory. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
+#define MAX_DEPTH 16
 
 /* Long enough for any path or command line; short enough to bound input. */
 #define STR_MAX 4096
 
-#define STR(key, flags, type, member)                                          \
-	CYAML_FIELD_STRING_PTR(key, (flags) | CYAML_FLAG_OPTIONAL, type,       \
-			       member, 1, STR_MAX)
+#define STR(key, type, member)                                                 \
+	CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_OPTIONAL, type, member, 1,      \
+			       STR_MAX)
 #define REQ_STR(key, type, member)                                             \
 	CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER, type, member, 1,       \
 			       STR_MAX)
@@ -38,27 +39,27 @@ static const cyaml_schema_field_t node_fields[] = {
 	REQ_STR("name", struct node_raw_node, name),
 	STR_SEQ("addresses", CYAML_FLAG_DEFAULT, struct node_raw_node,
 		addresses, 1, 16),
-	STR("ns_name", 0, struct node_raw_node, ns_name),
+	STR("ns_name", struct node_raw_node, ns_name),
 	/* Required only with a cluster section; config.c checks that. */
-	STR("state_dir", 0, struct node_raw_node, state_dir),
-	STR("key_file", 0, struct node_raw_node, key_file),
-	STR("cert_file", 0, struct node_raw_node, cert_file),
+	STR("state_dir", struct node_raw_node, state_dir),
+	STR("key_file", struct node_raw_node, key_file),
+	STR("cert_file", struct node_raw_node, cert_file),
 	CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t soa_fields[] = {
-	STR("rname", 0, struct node_raw_soa, rname),
-	STR("serial", 0, struct node_raw_soa, serial),
-	STR("refresh", 0, struct node_raw_soa, refresh),
-	STR("retry", 0, struct node_raw_soa, retry),
-	STR("expire", 0, struct node_raw_soa, expire),
-	STR("minimum", 0, struct node_raw_soa, minimum),
+	STR("rname", struct node_raw_soa, rname),
+	STR("serial", struct node_raw_soa, serial),
+	STR("refresh", struct node_raw_soa, refresh),
+	STR("retry", struct node_raw_soa, retry),
+	STR("expire", struct node_raw_soa, expire),
+	STR("minimum", struct node_raw_soa, minimum),
 	CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t zone_fields[] = {
 	REQ_STR("name", struct node_raw_zone, name),
-	STR("ttl", 0, struct node_raw_zone, ttl),
+	STR("ttl", struct node_raw_zone, ttl),
 	STR_SEQ("ns", CYAML_FLAG_OPTIONAL, struct node_raw_zone, ns, 0, 16),
 	CYAML_FIELD_MAPPING_PTR("soa", CYAML_FLAG_OPTIONAL,
 				struct node_raw_zone, soa, soa_fields),
@@ -73,12 +74,12 @@ static const cyaml_schema_value_t zone_entry = {
 static const cyaml_schema_field_t dns_fields[] = {
 	STR_SEQ("listen", CYAML_FLAG_DEFAULT, struct node_raw_dns, listen, 1,
 		16),
-	STR("drain_mode", 0, struct node_raw_dns, drain_mode),
+	STR("drain_mode", struct node_raw_dns, drain_mode),
 	CYAML_FIELD_SEQUENCE_COUNT("zones", CYAML_FLAG_POINTER,
 				   struct node_raw_dns, zones, n_zones,
 				   &zone_entry, 1, 1024),
-	STR("tcp_idle_timeout", 0, struct node_raw_dns, tcp_idle_timeout),
-	STR("tcp_max_connections", 0, struct node_raw_dns, tcp_max_connections),
+	STR("tcp_idle_timeout", struct node_raw_dns, tcp_idle_timeout),
+	STR("tcp_max_connections", struct node_raw_dns, tcp_max_connections),
 	CYAML_FIELD_END,
 };
 
@@ -88,17 +89,17 @@ static const cyaml_schema_field_t cluster_fields[] = {
 	STR_SEQ("seeds", CYAML_FLAG_OPTIONAL, struct node_raw_cluster, seeds, 0,
 		64),
 	REQ_STR("ca_file", struct node_raw_cluster, ca_file),
-	STR("profile", 0, struct node_raw_cluster, profile),
+	STR("profile", struct node_raw_cluster, profile),
 	STR_SEQ("encrypt_keys", CYAML_FLAG_OPTIONAL, struct node_raw_cluster,
 		encrypt_keys, 0, 8),
-	STR("min_active", 0, struct node_raw_cluster, min_active),
-	STR("startup_sync_timeout", 0, struct node_raw_cluster,
+	STR("min_active", struct node_raw_cluster, min_active),
+	STR("startup_sync_timeout", struct node_raw_cluster,
 	    startup_sync_timeout),
 	CYAML_FIELD_END,
 };
 
 static const cyaml_schema_field_t control_fields[] = {
-	STR("socket", 0, struct node_raw_control, socket),
+	STR("socket", struct node_raw_control, socket),
 	CYAML_FIELD_END,
 };
 
@@ -111,11 +112,11 @@ static const cyaml_schema_field_t check_fields[] = {
 	REQ_STR("name", struct node_raw_check, name),
 	REQ_STR("type", struct node_raw_check, type),
 	REQ_STR("target", struct node_raw_check, target),
-	STR("interval", 0, struct node_raw_check, interval),
-	STR("timeout", 0, struct node_raw_check, timeout),
-	STR("rise", 0, struct node_raw_check, rise),
-	STR("fall", 0, struct node_raw_check, fall),
-	STR("expect_status", 0, struct node_raw_check, expect_status),
+	STR("interval", struct node_raw_check, interval),
+	STR("timeout", struct node_raw_check, timeout),
+	STR("rise", struct node_raw_check, rise),
+	STR("fall", struct node_raw_check, fall),
+	STR("expect_status", struct node_raw_check, expect_status),
 	CYAML_FIELD_END,
 };
 
@@ -125,8 +126,8 @@ static const cyaml_schema_value_t check_entry = {
 };
 
 static const cyaml_schema_field_t log_fields[] = {
-	STR("level", 0, struct node_raw_log, level),
-	STR("format", 0, struct node_raw_log, format),
+	STR("level", struct node_raw_log, level),
+	STR("format", struct node_raw_log, format),
 	CYAML_FIELD_END,
 };
 
@@ -164,10 +165,6 @@ struct walk {
 	struct node_config_doc *d;
 	char *err;
 	size_t errlen;
-	/* One flag per document node: a node reached twice came through an
-	 * alias, which we refuse because expanding aliases is how a small
-	 * file turns into a huge one. */
-	uint8_t *seen;
 };
 
 static int fail(struct walk *w, const yaml_mark_t *m, const char *fmt, ...)
@@ -189,6 +186,14 @@ fail(struct walk *w, const yaml_mark_t *m, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -EINVAL;
+}
+
+static int
+nomem(struct walk *w)
+{
+	if (w->err && w->errlen)
+		snprintf(w->err, w->errlen, "%s: out of memory", w->d->file);
+	return -ENOMEM;
 }
 
 /* Input text echoed in a message: short, one line, printable ASCII. */
@@ -230,16 +235,8 @@ visit(struct walk *w, int index, const yaml_node_t *parent)
 {
 	yaml_node_t *n = yaml_document_get_node(&w->d->doc, index);
 
-	if (!n) {
+	if (!n)
 		fail(w, &parent->start_mark, "malformed YAML document");
-		return NULL;
-	}
-	if (w->seen[index - 1]) {
-		fail(w, &n->start_mark,
-		     "YAML anchors and aliases are not supported");
-		return NULL;
-	}
-	w->seen[index - 1] = 1;
 	return n;
 }
 
@@ -250,70 +247,53 @@ static int
 check_mapping(struct walk *w, const yaml_node_t *n,
 	      const cyaml_schema_value_t *s, const char *path)
 {
-	const cyaml_schema_field_t *fields = s->mapping.fields;
-	const char *where = *path ? path : "the top level";
-	uint64_t have = 0;
+	const cyaml_schema_field_t *f = s->mapping.fields;
+	char sub[128], buf[48], name[136], in[144];
 	yaml_node_pair_t *p;
-	char sub[128], buf[48];
+	uint64_t have = 0; /* one bit per field; no mapping has 64 */
 	size_t i;
+	int rc;
 
+	snprintf(name, sizeof(name), *path ? "'%s'" : "the top level", path);
+	snprintf(in, sizeof(in), "%s %s", *path ? "in" : "at", name);
 	if (n->type != YAML_MAPPING_NODE)
-		return *path ? fail(w, &n->start_mark,
-				    "'%s' must be a mapping, found %s", path,
-				    kind(n))
-			     : fail(w, &n->start_mark,
-				    "the top level must be a mapping, found %s",
-				    kind(n));
+		return fail(w, &n->start_mark, "%s must be a mapping, found %s",
+			    name, kind(n));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		const yaml_node_t *k = visit(w, p->key, n), *v;
-		const char *key;
-		int rc;
 
 		if (!k)
 			return -EINVAL;
 		if (k->type != YAML_SCALAR_NODE)
 			return fail(w, &k->start_mark,
-				    "keys in %s%s%s must be scalars",
-				    *path ? "'" : "", where, *path ? "'" : "");
-		key = (const char *)k->data.scalar.value;
-		for (i = 0; fields[i].key; i++)
-			if (strlen(fields[i].key) == k->data.scalar.length &&
-			    !strcmp(fields[i].key, key))
+				    "keys must be scalars %s", in);
+		for (i = 0; f[i].key; i++)
+			if (strlen(f[i].key) == k->data.scalar.length &&
+			    !strcmp(f[i].key,
+				    (const char *)k->data.scalar.value))
 				break;
-		if (!fields[i].key)
-			return *path ? fail(w, &k->start_mark,
-					    "unknown key '%s' in '%s'",
-					    shown(buf, sizeof(buf), k), path)
-				     : fail(w, &k->start_mark,
-					    "unknown top-level key '%s'",
-					    shown(buf, sizeof(buf), k));
+		if (!f[i].key)
+			return fail(w, &k->start_mark, "unknown key '%s' %s",
+				    shown(buf, sizeof(buf), k), in);
 		if (have & (UINT64_C(1) << i))
-			return fail(w, &k->start_mark,
-				    "duplicate key '%s' in %s%s%s",
-				    fields[i].key, *path ? "'" : "", where,
-				    *path ? "'" : "");
+			return fail(w, &k->start_mark, "duplicate key '%s' %s",
+				    f[i].key, in);
 		have |= UINT64_C(1) << i;
-		v = visit(w, p->value, k);
-		if (!v)
+		if (!(v = visit(w, p->value, k)))
 			return -EINVAL;
 		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "",
-			 fields[i].key);
-		rc = check_value(w, v, &fields[i].value, sub);
+			 f[i].key);
+		rc = check_value(w, v, &f[i].value, sub);
 		if (rc)
 			return rc;
 	}
-	for (i = 0; fields[i].key; i++) {
-		if ((fields[i].value.flags & CYAML_FLAG_OPTIONAL) ||
-		    (have & (UINT64_C(1) << i)))
-			continue;
-		return *path ? fail(w, &n->start_mark,
-				    "missing required key '%s' in '%s'",
-				    fields[i].key, path)
-			     : fail(w, &n->start_mark,
-				    "missing required top-level key '%s'",
-				    fields[i].key);
-	}
+	for (i = 0; f[i].key; i++)
+		if (!(f[i].value.flags & CYAML_FLAG_OPTIONAL) &&
+		    !(have & (UINT64_C(1) << i)))
+			return fail(w, &n->start_mark,
+				    "missing required key '%s' %s", f[i].key,
+				    in);
 	return 0;
 }
 
@@ -440,10 +420,7 @@ parse_fail(struct walk *w, const yaml_parser_t *p, const uint8_t *data,
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
-		if (w->err && w->errlen)
-			snprintf(w->err, w->errlen, "%s: out of memory",
-				 w->d->file);
-		return -ENOMEM;
+		return nomem(w);
 	case YAML_READER_ERROR:
 		m = offset_mark(data, len, p->problem_offset);
 		return fail(w, &m, "%s", p->problem ? p->problem : "bad input");
@@ -505,21 +482,61 @@ read_file(const char *file, uint8_t **data, size_t *len, char *err,
 	return 0;
 }
 
-/* A second document would be ignored by libcyaml; refuse it instead. */
+/*
+ * A first pass over the event stream, before any tree is built:
+ * - nesting is capped, because libyaml's scanner revisits every open flow
+ *   level for each token, so "[[[[..." costs quadratic time (the deepest
+ *   real config is 5 levels);
+ * - aliases are refused where they are written, because expanding them is
+ *   how a small file becomes a huge one;
+ * - a second document, which libcyaml would silently ignore, is refused.
+ */
 static int
-check_single(struct walk *w, yaml_parser_t *p, const uint8_t *data, size_t len)
+check_events(struct walk *w, const uint8_t *data, size_t len)
 {
-	yaml_document_t next;
-	yaml_node_t *root;
-	int rc = 0;
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, docs = 0, rc = 0;
+	bool end = false;
 
-	if (!yaml_parser_load(p, &next))
-		return parse_fail(w, p, data, len);
-	root = yaml_document_get_root_node(&next);
-	if (root)
-		rc = fail(w, &root->start_mark,
-			  "only one YAML document is allowed");
-	yaml_document_delete(&next);
+	if (!yaml_parser_initialize(&p))
+		return nomem(w);
+	yaml_parser_set_input_string(&p, data, len);
+	while (!rc && !end) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			rc = parse_fail(w, &p, data, len);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > MAX_DEPTH)
+				rc = fail(w, &ev.start_mark,
+					  "nested deeper than %d levels",
+					  MAX_DEPTH);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_ALIAS_EVENT:
+			rc = fail(w, &ev.start_mark,
+				  "YAML aliases are not supported");
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (docs++)
+				rc = fail(w, &ev.start_mark,
+					  "only one YAML document is allowed");
+			break;
+		case YAML_STREAM_END_EVENT:
+			end = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
 	return rc;
 }
 
@@ -531,8 +548,6 @@ node_config_doc_load(struct node_config_doc *doc, const char *file, char *err,
 	yaml_parser_t parser;
 	yaml_node_t *root;
 	yaml_mark_t start = { 0 };
-	const uint8_t *data;
-	size_t len;
 	int rc;
 
 	memset(doc, 0, sizeof(*doc));
@@ -540,38 +555,20 @@ node_config_doc_load(struct node_config_doc *doc, const char *file, char *err,
 	rc = read_file(file, &doc->data, &doc->len, err, errlen);
 	if (rc)
 		return rc;
-	data = doc->data;
-	len = doc->len;
-	if (!yaml_parser_initialize(&parser)) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", file);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&parser, data, len);
-	if (!yaml_parser_load(&parser, &doc->doc)) {
-		rc = parse_fail(&w, &parser, data, len);
-		goto out;
-	}
-	doc->loaded = 1;
-	root = yaml_document_get_root_node(&doc->doc);
-	if (!root) {
-		rc = fail(&w, &start, "the configuration is empty");
-		goto out;
-	}
-	rc = check_single(&w, &parser, data, len);
+	rc = check_events(&w, doc->data, doc->len);
 	if (rc)
-		goto out;
-	w.seen = calloc((size_t)(doc->doc.nodes.top - doc->doc.nodes.start), 1);
-	if (!w.seen) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", file);
-		rc = -ENOMEM;
-		goto out;
+		return rc;
+	if (!yaml_parser_initialize(&parser))
+		return nomem(&w);
+	yaml_parser_set_input_string(&parser, doc->data, doc->len);
+	if (!yaml_parser_load(&parser, &doc->doc)) {
+		rc = parse_fail(&w, &parser, doc->data, doc->len);
+	} else {
+		doc->loaded = 1;
+		root = yaml_document_get_root_node(&doc->doc);
+		rc = root ? check_value(&w, root, &node_raw_config_schema, "")
+			  : fail(&w, &start, "the configuration is empty");
 	}
-	w.seen[0] = 1; /* the root; yaml_document_get_root_node is node 1 */
-	rc = check_value(&w, root, &node_raw_config_schema, "");
-out:
-	free(w.seen);
 	yaml_parser_delete(&parser);
 	return rc;
 }

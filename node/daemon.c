@@ -10,6 +10,8 @@
 #endif
 
 #include "dns/view.h"
+#include "gossip/gossip.h"
+#include "node/gossip_io.h"
 #include "node/listen.h"
 #include "node/log.h"
 #include "node/view_build.h"
@@ -45,6 +47,62 @@ set_view(struct node_daemon *d, struct dns_view *v)
 	dns_view_free(old);
 }
 
+/* Builds the view for @cfg and the current membership. */
+static int
+build_view(struct node_daemon *d, const struct node_config *cfg,
+	   struct dns_view **out, char *err, size_t errlen)
+{
+	const struct gsp *g = d->gossip ? node_gossip_state(d->gossip) : NULL;
+	size_t n = g ? gsp_member_count(g) : 0;
+	struct node_peer *peers = calloc(n ? n : 1, sizeof(*peers));
+	struct gsp_member_info *info = calloc(n ? n : 1, sizeof(*info));
+	struct dns_addr *addrs =
+		calloc(n ? n * GSP_ADDRS_MAX : 1, sizeof(*addrs));
+	size_t np = 0;
+	int r = -ENOMEM;
+
+	if (!peers || !info || !addrs)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (!gsp_member_get(g, i, &info[i]) || info[i].self ||
+		    info[i].state == GSP_LEFT)
+			continue;
+		struct dns_addr *a = addrs + i * GSP_ADDRS_MAX;
+		for (size_t k = 0; k < info[i].n_addrs; k++) {
+			a[k].family = info[i].addrs[k].family;
+			memcpy(a[k].bytes, info[i].addrs[k].bytes, 16);
+		}
+		peers[np].name = info[i].name;
+		peers[np].ns_name = info[i].ns_name;
+		peers[np].addrs = a;
+		peers[np].n_addrs = info[i].n_addrs;
+		np++;
+	}
+	r = node_view_build(cfg, peers, np, out, err, errlen);
+out:
+	if (r == -ENOMEM && !*out)
+		snprintf(err, errlen, "out of memory");
+	free(peers);
+	free(info);
+	free(addrs);
+	return r;
+}
+
+static void
+on_members_changed(void *ctx)
+{
+	struct node_daemon *d = ctx;
+	struct dns_view *v = NULL;
+	char err[512];
+
+	if (build_view(d, d->cfg, &v, err, sizeof(err))) {
+		node_log(NODE_LOG_ERROR, "cannot rebuild the DNS view", "error",
+			 err, NULL);
+		return;
+	}
+	set_view(d, v);
+}
+
 static void
 reload(struct node_daemon *d)
 {
@@ -58,7 +116,7 @@ reload(struct node_daemon *d)
 			 NULL);
 		return;
 	}
-	if (node_view_build(cfg, &v, err, sizeof(err))) {
+	if (build_view(d, cfg, &v, err, sizeof(err))) {
 		node_log(NODE_LOG_ERROR,
 			 "reload failed, keeping the old config", "error", err,
 			 NULL);
@@ -104,10 +162,21 @@ stop(struct node_daemon *d)
 		node_tcp_close(d->tcp[i]);
 	}
 	d->n_listen = 0;
+	node_gossip_close(d->gossip);
+	d->gossip = NULL;
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->cookie_timer, NULL);
+}
+
+static void
+on_left(void *ctx)
+{
+	struct node_daemon *d = ctx;
+
+	d->gossip = NULL;
+	stop(d);
 }
 
 static void
@@ -129,7 +198,14 @@ on_signal(uv_signal_t *h, int signum)
 #ifdef PMGTM_HAVE_SYSTEMD
 	sd_notify(0, "STOPPING=1");
 #endif
-	stop(d);
+	if (d->gossip && !d->leaving) {
+		/* SIGTERM and SIGINT both leave gracefully first. */
+		d->leaving = true;
+		node_gossip_leave(d->gossip, on_left, d);
+		return;
+	}
+	if (!d->leaving)
+		stop(d);
 }
 
 static int
@@ -173,13 +249,25 @@ node_daemon_run(struct node_config *cfg)
 		return 1;
 	}
 	d->cfg = cfg;
-	if (node_view_build(cfg, &v, err, sizeof(err))) {
-		node_log(NODE_LOG_ERROR, "bad zone data", "error", err, NULL);
+	uv_loop_init(&d->loop);
+	if (cfg->has_cluster &&
+	    node_gossip_start(&d->loop, cfg, on_members_changed, d, &d->gossip,
+			      err, sizeof(err))) {
+		node_log(NODE_LOG_ERROR, "cannot join the cluster", "error",
+			 err, NULL);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&d->loop);
 		goto out;
 	}
-	d->view = v;
+	if (build_view(d, cfg, &v, err, sizeof(err))) {
+		node_log(NODE_LOG_ERROR, "bad zone data", "error", err, NULL);
+		node_gossip_close(d->gossip);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&d->loop);
+		goto out;
+	}
+	set_view(d, v);
 	randombytes_buf(d->cookies.current, sizeof(d->cookies.current));
-	uv_loop_init(&d->loop);
 
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);

@@ -5,6 +5,7 @@
 #ifndef PMGTM_NODE_DAEMON_H
 #define PMGTM_NODE_DAEMON_H
 
+#include <stdbool.h>
 #include <uv.h>
 
 #include "dns/cookie.h"
@@ -13,6 +14,7 @@
 struct dns_view;
 struct node_udp;
 struct node_tcp;
+struct node_gossip;
 
 struct node_daemon {
 	uv_loop_t loop;
@@ -26,6 +28,8 @@ struct node_daemon {
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t cookie_timer;
+	struct node_gossip *gossip; /* NULL: standalone */
+	bool leaving;
 	int exit_code;
 };
 

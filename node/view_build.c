@@ -1,85 +1,171 @@
 #include "node/view_build.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns/view.h"
+#include "dns/name.h"
 
-static void
-to_dns_addrs(const struct node_ipaddr *in, size_t n, struct dns_addr *out)
+/* Scratch for one build: hosts and addresses point into it. */
+struct scratch {
+	struct dns_spec_host *hosts;
+	size_t n_hosts, cap_hosts;
+	struct dns_addr *addrs;
+	size_t n_addrs, cap_addrs;
+};
+
+static const struct dns_addr *
+keep_addrs(struct scratch *s, const struct node_ipaddr *in, size_t n)
 {
+	struct dns_addr *out = s->addrs + s->n_addrs;
+
+	if (s->n_addrs + n > s->cap_addrs)
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		out[i].family = in[i].family == AF_INET6 ? 6 : 4;
 		memcpy(out[i].bytes, in[i].bytes, 16);
 	}
+	s->n_addrs += n;
+	return out;
+}
+
+static struct dns_spec_host *
+add_host(struct scratch *s, const char *name, const struct dns_addr *addrs,
+	 size_t n)
+{
+	if (s->n_hosts == s->cap_hosts)
+		return NULL;
+	struct dns_spec_host *h = &s->hosts[s->n_hosts++];
+	h->name = name;
+	h->addrs = addrs;
+	h->n_addrs = n;
+	return h;
+}
+
+static int
+cmp_host(const void *a, const void *b)
+{
+	return strcmp(((const struct dns_spec_host *)a)->name,
+		      ((const struct dns_spec_host *)b)->name);
+}
+
+/* Whether NS name @ns is inside zone @zone (both presentation form). */
+static int
+in_zone(const char *ns, const char *zone)
+{
+	uint8_t n[DNS_NAME_MAX], z[DNS_NAME_MAX];
+	int nl = dns_name_from_text(ns, n, 1),
+	    zl = dns_name_from_text(zone, z, 1);
+
+	if (nl < 0 || zl < 0 || zl > nl)
+		return 0;
+	size_t off = 0;
+	while ((size_t)nl - off > (size_t)zl)
+		off += 1 + (size_t)n[off];
+	return (size_t)nl - off == (size_t)zl &&
+	       !memcmp(n + off, z, (size_t)zl);
+}
+
+static int
+zone_ns(const struct node_config *cfg, const struct node_zone *cz,
+	const struct dns_addr *self, const struct node_peer *peers,
+	size_t n_peers, struct scratch *s, struct dns_spec_zone *sz, char *err,
+	size_t errlen)
+{
+	sz->ns = s->hosts + s->n_hosts;
+	if (cz->n_ns == 0) {
+		/* The members' NS names, ours included, sorted. */
+		if (cfg->node.ns_name &&
+		    !add_host(s, cfg->node.ns_name, self, cfg->node.n_addrs))
+			return -ENOMEM;
+		for (size_t i = 0; i < n_peers; i++)
+			if (peers[i].ns_name[0] &&
+			    !add_host(s, peers[i].ns_name, peers[i].addrs,
+				      peers[i].n_addrs))
+				return -ENOMEM;
+		sz->n_ns = (size_t)(s->hosts + s->n_hosts - sz->ns);
+		qsort((void *)sz->ns, sz->n_ns, sizeof(*sz->ns), cmp_host);
+		return 0;
+	}
+	for (size_t i = 0; i < cz->n_ns; i++) {
+		const struct node_ns *ns = &cz->ns[i];
+		const struct dns_addr *a =
+			keep_addrs(s, ns->addrs, ns->n_addrs);
+		size_t n = ns->n_addrs;
+		if (n == 0 && cfg->node.ns_name &&
+		    strcmp(ns->name, cfg->node.ns_name) == 0) {
+			a = self;
+			n = cfg->node.n_addrs;
+		}
+		for (size_t p = 0; n == 0 && p < n_peers; p++) {
+			if (strcmp(ns->name, peers[p].ns_name) == 0) {
+				a = peers[p].addrs;
+				n = peers[p].n_addrs;
+			}
+		}
+		if (n == 0 && !cfg->has_cluster &&
+		    in_zone(ns->name, cz->name)) {
+			snprintf(err, errlen,
+				 "zone %s: NS %s is inside the zone and needs "
+				 "addresses (glue)",
+				 cz->name, ns->name);
+			return -EINVAL;
+		}
+		if (!add_host(s, ns->name, a, n))
+			return -ENOMEM;
+	}
+	sz->n_ns = cz->n_ns;
+	return 0;
 }
 
 int
-node_view_build(const struct node_config *cfg, struct dns_view **out, char *err,
-		size_t errlen)
+node_view_build(const struct node_config *cfg, const struct node_peer *peers,
+		size_t n_peers, struct dns_view **out, char *err, size_t errlen)
 {
 	size_t n_zones = cfg->dns.n_zones;
-	size_t total_ns = 0, total_addrs = cfg->node.n_addrs;
+	struct scratch s = { 0 };
 	int r = -ENOMEM;
 
 	*out = NULL;
 	err[0] = '\0';
+	s.cap_addrs = cfg->node.n_addrs;
 	for (size_t z = 0; z < n_zones; z++) {
-		total_ns += cfg->dns.zones[z].n_ns + 1;
+		s.cap_hosts += cfg->dns.zones[z].n_ns + n_peers + 1;
 		for (size_t i = 0; i < cfg->dns.zones[z].n_ns; i++)
-			total_addrs += cfg->dns.zones[z].ns[i].n_addrs;
+			s.cap_addrs += cfg->dns.zones[z].ns[i].n_addrs;
 	}
-	/* Every NS that is this node gets our addresses: reserve for it. */
-	total_addrs += total_ns * cfg->node.n_addrs;
-
-	struct dns_spec_zone *zones = calloc(n_zones, sizeof(*zones));
-	struct dns_spec_host *hosts = calloc(total_ns, sizeof(*hosts));
-	struct dns_addr *addrs = calloc(total_addrs, sizeof(*addrs));
-	if (!zones || !hosts || !addrs)
+	struct dns_spec_zone *zones =
+		calloc(n_zones ? n_zones : 1, sizeof(*zones));
+	s.hosts = calloc(s.cap_hosts ? s.cap_hosts : 1, sizeof(*s.hosts));
+	s.addrs = calloc(s.cap_addrs ? s.cap_addrs : 1, sizeof(*s.addrs));
+	if (!zones || !s.hosts || !s.addrs)
 		goto out;
 
-	struct dns_addr *self = addrs;
-	struct dns_addr *next = addrs + cfg->node.n_addrs;
-	to_dns_addrs(cfg->node.addrs, cfg->node.n_addrs, self);
-
-	struct dns_spec_host *h = hosts;
+	const struct dns_addr *self =
+		keep_addrs(&s, cfg->node.addrs, cfg->node.n_addrs);
 	for (size_t z = 0; z < n_zones; z++) {
 		const struct node_zone *cz = &cfg->dns.zones[z];
 		struct dns_spec_zone *sz = &zones[z];
 		sz->name = cz->name;
 		sz->ttl = cz->ttl;
-		sz->ns = h;
 		sz->soa_rname = cz->soa.rname;
 		sz->serial = cz->soa.serial;
 		sz->refresh = cz->soa.refresh;
 		sz->retry = cz->soa.retry;
 		sz->expire = cz->soa.expire;
 		sz->minimum = cz->soa.minimum;
-		for (size_t i = 0; i < cz->n_ns; i++, h++) {
-			const struct node_ns *ns = &cz->ns[i];
-			h->name = ns->name;
-			h->addrs = next;
-			if (ns->n_addrs == 0 && cfg->node.ns_name &&
-			    strcmp(ns->name, cfg->node.ns_name) == 0) {
-				/* Our own NS name: our own addresses. */
-				memcpy(next, self,
-				       cfg->node.n_addrs * sizeof(*next));
-				h->n_addrs = cfg->node.n_addrs;
-			} else {
-				to_dns_addrs(ns->addrs, ns->n_addrs, next);
-				h->n_addrs = ns->n_addrs;
-			}
-			next += h->n_addrs;
+		r = zone_ns(cfg, cz, self, peers, n_peers, &s, sz, err, errlen);
+		if (r)
+			goto out;
+		if (sz->n_ns == 0) {
+			snprintf(err, errlen,
+				 "zone %s has no NS: set its ns list or "
+				 "node.ns_name",
+				 cz->name);
+			r = -EINVAL;
+			goto out;
 		}
-		/* No ns list: the members' NS names; standalone, our own. */
-		if (cz->n_ns == 0 && cfg->node.ns_name) {
-			h->name = cfg->node.ns_name;
-			h->addrs = self;
-			h->n_addrs = cfg->node.n_addrs;
-			h++;
-		}
-		sz->n_ns = (size_t)(h - sz->ns);
 	}
 
 	struct dns_view_spec spec = {
@@ -93,10 +179,10 @@ node_view_build(const struct node_config *cfg, struct dns_view **out, char *err,
 	};
 	r = dns_view_new(&spec, out, err, errlen);
 out:
-	if (r == -ENOMEM && !*err)
-		strncpy(err, "out of memory", errlen - 1);
+	if (r == -ENOMEM && !err[0])
+		snprintf(err, errlen, "out of memory building the DNS view");
 	free(zones);
-	free(hosts);
-	free(addrs);
+	free(s.hosts);
+	free(s.addrs);
 	return r;
 }

@@ -1,19 +1,35 @@
 /*
- * From configuration (and, later, cluster state) to a DNS view.
+ * From configuration and cluster membership to a DNS view.
  */
 #ifndef PMGTM_NODE_VIEW_BUILD_H
 #define PMGTM_NODE_VIEW_BUILD_H
 
 #include <stddef.h>
 
+#include "dns/view.h"
 #include "node/config.h"
 
-struct dns_view;
+/* Another member as the DNS view needs it (known, not left). */
+struct node_peer {
+	const char *name;
+	const char *ns_name; /* "" when it has none */
+	const struct dns_addr *addrs;
+	size_t n_addrs;
+};
 
-/* Builds the view of a standalone node serving @cfg. Returns 0 and sets
- * *out, or a negative errno with a reason in @err. */
+/*
+ * Builds the view for @cfg with the other members @peers (none for a
+ * standalone node). NS sets: a zone's `ns` list, where an entry without
+ * addresses takes those of the member (or this node) whose ns_name it is;
+ * without a list, every member's ns_name, sorted, so the set is the same
+ * on every node. A standalone node must have addresses for every in-zone
+ * NS name; in a cluster an unknown one is served without glue until
+ * gossip brings it. Returns 0 and sets *out, or a negative errno with a
+ * reason in @err.
+ */
 __attribute__((warn_unused_result)) int
-node_view_build(const struct node_config *cfg, struct dns_view **out, char *err,
+node_view_build(const struct node_config *cfg, const struct node_peer *peers,
+		size_t n_peers, struct dns_view **out, char *err,
 		size_t errlen);
 
 #endif

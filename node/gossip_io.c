@@ -1,0 +1,699 @@
+#include "node/gossip_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "gossip/cert.h"
+#include "gossip/gossip.h"
+#include "node/keyfile.h"
+#include "node/log.h"
+
+#define FRAME_MAX (4u << 20)
+#define STREAM_TIMEOUT_MS 10000
+#define REJECT_LOG_MS 10000
+#define LEAVE_FLUSH_MS 300
+#define CLUSTER_KEY_HEADER "pmgtm-cluster-key-v1"
+
+struct node_gossip {
+	uv_loop_t *loop;
+	struct gsp *g;
+	uv_udp_t udp;
+	uv_tcp_t server;
+	uv_timer_t timer, log_timer;
+	node_gossip_changed_cb cb;
+	void *ctx;
+	uint64_t logged[GSP_REJ__COUNT];
+	uint8_t rx[65536];
+	int open_handles;
+	bool closing;
+	void (*done)(void *ctx);
+	void *done_ctx;
+	struct stream *streams; /* open exchanges, closed with us */
+};
+
+/* A push-pull exchange over TCP, in either direction. */
+struct stream {
+	uv_tcp_t tcp;
+	uv_timer_t timeout;
+	uv_connect_t connect;
+	struct node_gossip *ng;
+	bool outgoing;
+	uint8_t *buf;
+	size_t have, cap;
+	uint8_t *tx;
+	size_t tx_len;
+	int handles;
+	bool closing;
+	struct stream *prev, *next;
+};
+
+static void pump(struct node_gossip *ng);
+
+static struct gsp_now
+now_of(struct node_gossip *ng)
+{
+	struct gsp_now t = { uv_now(ng->loop), (uint64_t)time(NULL) };
+	return t;
+}
+
+uint64_t
+node_gossip_now_ms(const struct node_gossip *ng)
+{
+	return uv_now(ng->loop);
+}
+
+const struct gsp *
+node_gossip_state(const struct node_gossip *ng)
+{
+	return ng->g;
+}
+
+static void
+to_endpoint(const struct sockaddr *sa, struct gsp_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		ep->ip.family = 6;
+		memcpy(ep->ip.bytes, &s6->sin6_addr, 16);
+		ep->port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		ep->ip.family = 4;
+		memcpy(ep->ip.bytes, &s4->sin_addr, 4);
+		ep->port = ntohs(s4->sin_port);
+	}
+}
+
+static void
+to_sockaddr(const struct gsp_endpoint *ep, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ep->ip.family == 6) {
+		struct sockaddr_in6 *s6 = (void *)ss;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, ep->ip.bytes, 16);
+		s6->sin6_port = htons(ep->port);
+	} else {
+		struct sockaddr_in *s4 = (void *)ss;
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, ep->ip.bytes, 4);
+		s4->sin_port = htons(ep->port);
+	}
+}
+
+/* --- TCP push-pull streams --- */
+
+static void
+stream_free(uv_handle_t *h)
+{
+	struct stream *s = h->data;
+
+	if (--s->handles > 0)
+		return;
+	free(s->buf);
+	free(s->tx);
+	free(s);
+}
+
+static void
+stream_close(struct stream *s)
+{
+	if (s->closing)
+		return;
+	s->closing = true;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		s->ng->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	uv_timer_stop(&s->timeout);
+	uv_close((uv_handle_t *)&s->timeout, stream_free);
+	uv_close((uv_handle_t *)&s->tcp, stream_free);
+}
+
+static void
+on_stream_timeout(uv_timer_t *t)
+{
+	stream_close(t->data);
+}
+
+static void
+on_stream_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct stream *s = h->data;
+
+	if (s->cap - s->have < 65536 && s->cap < FRAME_MAX + 4) {
+		size_t cap = s->cap ? 2 * s->cap : 65536;
+		uint8_t *p = realloc(s->buf, cap);
+		if (p) {
+			s->buf = p;
+			s->cap = cap;
+		}
+	}
+	b->base = (char *)s->buf + s->have;
+	b->len = s->cap - s->have;
+}
+
+static void
+on_stream_written(uv_write_t *w, int status)
+{
+	struct stream *s = w->data;
+
+	free(w);
+	/* An incoming exchange is over once the reply is out. */
+	if (!s->outgoing || status < 0)
+		stream_close(s);
+}
+
+static int
+stream_send(struct stream *s, const uint8_t *data, size_t len)
+{
+	uv_write_t *w = malloc(sizeof(*w));
+
+	free(s->tx);
+	s->tx = malloc(len + 4);
+	if (!w || !s->tx) {
+		free(w);
+		return -ENOMEM;
+	}
+	s->tx[0] = (uint8_t)(len >> 24);
+	s->tx[1] = (uint8_t)(len >> 16);
+	s->tx[2] = (uint8_t)(len >> 8);
+	s->tx[3] = (uint8_t)len;
+	memcpy(s->tx + 4, data, len);
+	s->tx_len = len + 4;
+	w->data = s;
+	uv_buf_t b = uv_buf_init((char *)s->tx, (unsigned)s->tx_len);
+	int r = uv_write(w, (uv_stream_t *)&s->tcp, &b, 1, on_stream_written);
+	if (r)
+		free(w);
+	return r;
+}
+
+static void
+on_stream_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct stream *s = st->data;
+	struct node_gossip *ng = s->ng;
+
+	if (n < 0) {
+		stream_close(s);
+		return;
+	}
+	s->have += (size_t)n;
+	if (s->have < 4)
+		return;
+	size_t len = (size_t)s->buf[0] << 24 | (size_t)s->buf[1] << 16 |
+		     (size_t)s->buf[2] << 8 | s->buf[3];
+	if (len > FRAME_MAX) {
+		stream_close(s);
+		return;
+	}
+	if (s->have < len + 4)
+		return;
+	uv_read_stop(st);
+	uint8_t *reply = NULL;
+	size_t rlen = 0;
+	int rc = gsp_stream_input(ng->g, now_of(ng), s->buf + 4, len, &reply,
+				  &rlen);
+	if (rc == 0 && reply && !s->outgoing)
+		stream_send(s, reply, rlen);
+	else
+		stream_close(s);
+	free(reply);
+	pump(ng);
+}
+
+static struct stream *
+stream_new(struct node_gossip *ng, bool outgoing)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->ng = ng;
+	s->outgoing = outgoing;
+	uv_tcp_init(ng->loop, &s->tcp);
+	uv_timer_init(ng->loop, &s->timeout);
+	s->tcp.data = s->timeout.data = s;
+	s->handles = 2;
+	s->next = ng->streams;
+	if (ng->streams)
+		ng->streams->prev = s;
+	ng->streams = s;
+	uv_timer_start(&s->timeout, on_stream_timeout, STREAM_TIMEOUT_MS, 0);
+	return s;
+}
+
+static void
+on_connected(uv_connect_t *c, int status)
+{
+	struct stream *s = c->data;
+
+	if (status < 0 || s->closing) {
+		stream_close(s);
+		return;
+	}
+	uv_buf_t b = uv_buf_init((char *)s->tx, (unsigned)s->tx_len);
+	uv_write_t *w = malloc(sizeof(*w));
+	if (w)
+		w->data = s;
+	if (!w ||
+	    uv_write(w, (uv_stream_t *)&s->tcp, &b, 1, on_stream_written)) {
+		free(w);
+		stream_close(s);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&s->tcp, on_stream_alloc, on_stream_read);
+}
+
+static void
+pushpull(struct node_gossip *ng, const struct gsp_out *o)
+{
+	struct sockaddr_storage ss;
+	struct stream *s = stream_new(ng, true);
+
+	if (!s)
+		return;
+	s->tx = malloc(o->len + 4);
+	if (!s->tx) {
+		stream_close(s);
+		return;
+	}
+	s->tx[0] = (uint8_t)(o->len >> 24);
+	s->tx[1] = (uint8_t)(o->len >> 16);
+	s->tx[2] = (uint8_t)(o->len >> 8);
+	s->tx[3] = (uint8_t)o->len;
+	memcpy(s->tx + 4, o->data, o->len);
+	s->tx_len = o->len + 4;
+	to_sockaddr(&o->to, &ss);
+	s->connect.data = s;
+	if (uv_tcp_connect(&s->connect, &s->tcp, (struct sockaddr *)&ss,
+			   on_connected))
+		stream_close(s);
+}
+
+static void
+on_stream_accept(uv_stream_t *server, int status)
+{
+	struct node_gossip *ng = server->data;
+
+	if (status < 0)
+		return;
+	struct stream *s = stream_new(ng, false);
+	if (!s)
+		return;
+	if (uv_accept(server, (uv_stream_t *)&s->tcp) ||
+	    uv_read_start((uv_stream_t *)&s->tcp, on_stream_alloc,
+			  on_stream_read))
+		stream_close(s);
+}
+
+/* --- events, the outbox and the timer --- */
+
+static void
+log_event(const struct gsp_event *ev)
+{
+	char gen[24], inc[24];
+
+	snprintf(gen, sizeof(gen), "%" PRIu64, ev->gen);
+	snprintf(inc, sizeof(inc), "%" PRIu64, ev->inc);
+	switch (ev->type) {
+	case GSP_EV_STATE:
+		node_log(ev->new_state == GSP_ALIVE || ev->new_state == GSP_LEFT
+				 ? NODE_LOG_INFO
+				 : NODE_LOG_WARN,
+			 "member state", "member", ev->name, "from",
+			 ev->old_state < 0 ? "unknown"
+					   : gsp_state_name(ev->old_state),
+			 "to", gsp_state_name(ev->new_state), "by", ev->by,
+			 "generation", gen, "incarnation", inc, NULL);
+		break;
+	case GSP_EV_UPDATE:
+		node_log(NODE_LOG_INFO, "member updated", "member", ev->name,
+			 "generation", gen, "incarnation", inc, NULL);
+		break;
+	case GSP_EV_REFUTE:
+		node_log(NODE_LOG_WARN, "refuted a suspicion about us", "by",
+			 ev->by, "incarnation", inc, NULL);
+		break;
+	case GSP_EV_SYNCED:
+		node_log(NODE_LOG_INFO, "synced cluster state", "peer", ev->by,
+			 NULL);
+		break;
+	case GSP_EV_REAPED:
+		node_log(NODE_LOG_INFO, "member forgotten", "member", ev->name,
+			 NULL);
+		break;
+	}
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* After any input: send what the state machine wants sent, report what
+ * changed, and wake up again at its next deadline. */
+static void
+pump(struct node_gossip *ng)
+{
+	struct gsp_out o;
+	struct gsp_event ev;
+	bool changed = false;
+
+	if (ng->closing && !ng->done)
+		return;
+	uint64_t next = gsp_tick(ng->g, now_of(ng));
+	while (gsp_out_next(ng->g, &o)) {
+		if (o.transport == GSP_OUT_UDP) {
+			struct sockaddr_storage ss;
+			to_sockaddr(&o.to, &ss);
+			uv_buf_t b =
+				uv_buf_init((char *)o.data, (unsigned)o.len);
+			/* A full socket buffer loses the datagram, as the
+			 * network may: the protocol retries. */
+			uv_udp_try_send(&ng->udp, &b, 1,
+					(struct sockaddr *)&ss);
+		} else if (!ng->closing) {
+			pushpull(ng, &o);
+		}
+		free(o.data);
+	}
+	while (gsp_event_next(ng->g, &ev)) {
+		log_event(&ev);
+		changed = true;
+	}
+	if (changed && ng->cb)
+		ng->cb(ng->ctx);
+	if (ng->closing)
+		return;
+	uint64_t now = uv_now(ng->loop);
+	uv_timer_start(&ng->timer, on_timer, next > now ? next - now : 0, 0);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	pump(t->data);
+}
+
+static void
+on_udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct node_gossip *ng = h->data;
+
+	b->base = (char *)ng->rx;
+	b->len = sizeof(ng->rx);
+}
+
+static void
+on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa,
+       unsigned flags)
+{
+	struct node_gossip *ng = h->data;
+	struct gsp_endpoint from;
+
+	if (n <= 0 || !sa || (flags & UV_UDP_PARTIAL) || ng->closing)
+		return;
+	to_endpoint(sa, &from);
+	gsp_recv(ng->g, now_of(ng), &from, (const uint8_t *)b->base, (size_t)n);
+	pump(ng);
+}
+
+/* One line per reason every 10 s at most, with the count. */
+static void
+on_log_timer(uv_timer_t *t)
+{
+	struct node_gossip *ng = t->data;
+	const struct gsp_stats *st = gsp_stats(ng->g);
+
+	for (int r = 0; r < GSP_REJ__COUNT; r++) {
+		uint64_t d = st->rejected[r] - ng->logged[r];
+		if (!d)
+			continue;
+		char count[24];
+		snprintf(count, sizeof(count), "%" PRIu64, d);
+		node_log(NODE_LOG_WARN, "gossip rejected", "reason",
+			 gsp_reject_name((enum gsp_reject)r), "count", count,
+			 "window", "10s", NULL);
+		ng->logged[r] = st->rejected[r];
+	}
+}
+
+/* --- start-up --- */
+
+int
+node_generation_next(const char *dir, uint64_t unix_now, uint64_t *gen,
+		     char *err, size_t errlen)
+{
+	char path[4096], text[64];
+	uint64_t stored = 0;
+
+	snprintf(path, sizeof(path), "%s/generation", dir);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		size_t n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		char *end;
+		errno = 0;
+		stored = strtoull(text, &end, 10);
+		if (errno || end == text || (*end && *end != '\n')) {
+			char aside[4200];
+			snprintf(aside, sizeof(aside), "%s.corrupt-%" PRIu64,
+				 path, unix_now);
+			rename(path, aside);
+			node_log(NODE_LOG_ERROR,
+				 "generation file corrupt, moved aside", "file",
+				 path, "moved_to", aside, NULL);
+			stored = 0;
+		}
+	}
+	*gen = stored + 1 > unix_now ? stored + 1 : unix_now;
+	int n = snprintf(text, sizeof(text), "%" PRIu64 "\n", *gen);
+	return node_file_write(path, text, (size_t)n, 0644, NODE_WRITE_FORCE,
+			       err, errlen);
+}
+
+static int
+load_cluster_key(const char *path, uint8_t *key, char *err, size_t errlen)
+{
+	char text[NODE_KEYTEXT_MAX * 2];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open cluster key %s: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
+		close(fd);
+		snprintf(err, errlen,
+			 "key file %s is readable by group or others (mode "
+			 "%04o); chmod 600 it",
+			 path, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	ssize_t n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	return node_keytext_parse(text, (size_t)n, CLUSTER_KEY_HEADER, key,
+				  GSP_KEY_LEN, err, errlen);
+}
+
+static void
+rand_fill(void *ctx, void *buf, size_t n)
+{
+	randombytes_buf(buf, n);
+}
+
+static int
+make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
+	   size_t errlen)
+{
+	uint8_t sk[GSP_SK_LEN], ca_pk[GSP_PK_LEN], cert_bytes[GSP_CERT_MAX];
+	uint8_t keys[GSP_KEYS_MAX][GSP_KEY_LEN];
+	struct gsp_keyring kr;
+	struct gsp_ip addrs[GSP_ADDRS_MAX];
+	struct gsp_cert cert;
+	struct gsp_endpoint self_ep;
+	size_t cert_len;
+	uint64_t gen;
+	int r;
+
+	if ((r = node_key_load(cfg->node.key_file, sk, err, errlen)) ||
+	    (r = node_ca_pub_load(cfg->cluster.ca_file, ca_pk, err, errlen)) ||
+	    (r = node_cert_load(cfg->node.cert_file, &cert, err, errlen)))
+		return r;
+	if (gsp_cert_encode(&cert, cert_bytes, sizeof(cert_bytes), &cert_len)) {
+		snprintf(err, errlen, "cannot encode %s", cfg->node.cert_file);
+		return -EINVAL;
+	}
+	if (cfg->cluster.n_encrypt_keys > GSP_KEYS_MAX) {
+		snprintf(err, errlen, "at most %d cluster.encrypt_keys",
+			 GSP_KEYS_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->cluster.n_encrypt_keys; i++)
+		if ((r = load_cluster_key(cfg->cluster.encrypt_keys[i], keys[i],
+					  err, errlen)))
+			return r;
+	if (gsp_keyring_init(&kr, (const uint8_t(*)[GSP_KEY_LEN])keys,
+			     cfg->cluster.n_encrypt_keys))
+		return -EINVAL;
+	if ((r = node_generation_next(cfg->node.state_dir, (uint64_t)time(NULL),
+				      &gen, err, errlen)))
+		return r;
+	size_t n_addrs = cfg->node.n_addrs < GSP_ADDRS_MAX ? cfg->node.n_addrs
+							   : GSP_ADDRS_MAX;
+	for (size_t i = 0; i < n_addrs; i++) {
+		addrs[i].family = cfg->node.addrs[i].family == AF_INET6 ? 6 : 4;
+		memcpy(addrs[i].bytes, cfg->node.addrs[i].bytes, 16);
+	}
+	to_endpoint((const struct sockaddr *)&cfg->cluster.listen.ss, &self_ep);
+	struct gsp_self self = {
+		.cluster = cfg->cluster.name,
+		.name = cfg->node.name,
+		.sk = sk,
+		.cert = cert_bytes,
+		.cert_len = cert_len,
+		.ca_pk = ca_pk,
+		.generation = gen,
+		.addrs = addrs,
+		.n_addrs = n_addrs,
+		.ns_name = cfg->node.ns_name,
+		.gossip = self_ep,
+		.keyring = &kr,
+		.rand = { rand_fill, NULL },
+	};
+	gsp_timing_profile(&self.timing,
+			   cfg->cluster.profile == NODE_PROFILE_WAN);
+	r = gsp_new(&self, now_of(ng), &ng->g);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(keys, sizeof(keys));
+	sodium_memzero(&kr, sizeof(kr));
+	if (r)
+		snprintf(err, errlen,
+			 "%s does not verify under %s for node %s with key %s",
+			 cfg->node.cert_file, cfg->cluster.ca_file,
+			 cfg->node.name, cfg->node.key_file);
+	return r;
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	struct node_gossip *ng = h->data;
+
+	if (--ng->open_handles > 0)
+		return;
+	void (*done)(void *) = ng->done;
+	void *ctx = ng->done_ctx;
+	gsp_free(ng->g);
+	free(ng);
+	if (done)
+		done(ctx);
+}
+
+void
+node_gossip_close(struct node_gossip *ng)
+{
+	if (!ng)
+		return;
+	ng->closing = true;
+	while (ng->streams)
+		stream_close(ng->streams);
+	uv_close((uv_handle_t *)&ng->udp, handle_closed);
+	uv_close((uv_handle_t *)&ng->server, handle_closed);
+	uv_close((uv_handle_t *)&ng->timer, handle_closed);
+	uv_close((uv_handle_t *)&ng->log_timer, handle_closed);
+}
+
+static void
+on_leave_flushed(uv_timer_t *t)
+{
+	node_gossip_close(t->data);
+}
+
+void
+node_gossip_leave(struct node_gossip *ng, void (*done)(void *ctx), void *ctx)
+{
+	ng->done = done;
+	ng->done_ctx = ctx;
+	ng->closing = true;
+	gsp_leave(ng->g, now_of(ng));
+	pump(ng);
+	node_log(NODE_LOG_INFO, "left the cluster", NULL);
+	/* Give the datagrams a moment to leave the socket buffer. */
+	uv_timer_stop(&ng->log_timer);
+	uv_timer_start(&ng->timer, on_leave_flushed, LEAVE_FLUSH_MS, 0);
+}
+
+int
+node_gossip_start(uv_loop_t *loop, const struct node_config *cfg,
+		  node_gossip_changed_cb cb, void *ctx,
+		  struct node_gossip **out, char *err, size_t errlen)
+{
+	struct node_gossip *ng = calloc(1, sizeof(*ng));
+	const struct sockaddr *sa =
+		(const struct sockaddr *)&cfg->cluster.listen.ss;
+	int r;
+
+	*out = NULL;
+	if (!ng)
+		return -ENOMEM;
+	ng->loop = loop;
+	ng->cb = cb;
+	ng->ctx = ctx;
+	if ((r = make_state(ng, cfg, err, errlen))) {
+		free(ng);
+		return r;
+	}
+	uv_udp_init(loop, &ng->udp);
+	uv_tcp_init(loop, &ng->server);
+	uv_timer_init(loop, &ng->timer);
+	uv_timer_init(loop, &ng->log_timer);
+	ng->udp.data = ng->server.data = ng->timer.data = ng->log_timer.data =
+		ng;
+	ng->open_handles = 4;
+	if ((r = uv_udp_bind(&ng->udp, sa, UV_UDP_REUSEADDR)) ||
+	    (r = uv_udp_recv_start(&ng->udp, on_udp_alloc, on_udp)) ||
+	    (r = uv_tcp_bind(&ng->server, sa, 0)) ||
+	    (r = uv_listen((uv_stream_t *)&ng->server, 64, on_stream_accept))) {
+		snprintf(err, errlen, "cannot listen on %s for gossip: %s",
+			 cfg->cluster.listen.text, uv_strerror(r));
+		node_gossip_close(ng);
+		return r;
+	}
+	uv_timer_start(&ng->log_timer, on_log_timer, REJECT_LOG_MS,
+		       REJECT_LOG_MS);
+
+	struct gsp_endpoint seeds[64];
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->cluster.n_seeds && n < 64; i++) {
+		to_endpoint((const struct sockaddr *)&cfg->cluster.seeds[i].ss,
+			    &seeds[n]);
+		/* Not ourselves. */
+		if (strcmp(cfg->cluster.seeds[i].text,
+			   cfg->cluster.listen.text) != 0)
+			n++;
+	}
+	gsp_join(ng->g, now_of(ng), seeds, n);
+	node_log(NODE_LOG_INFO, "gossip listening", "addr",
+		 cfg->cluster.listen.text, "profile",
+		 cfg->cluster.profile == NODE_PROFILE_WAN ? "wan" : "lan",
+		 "seeds", n ? "yes" : "none", NULL);
+	pump(ng);
+	*out = ng;
+	return 0;
+}
