@@ -5,7 +5,7 @@
  * The codec is written out by hand rather than with msgpack_unpack_next():
  * msgpack-c allocates room for every element an array or map header
  * announces before reading any of them, so five bytes (dd ff ff ff ff)
- * would ask for about 100 GB. A certificate has one fixed shape, so a
+ * would ask for 137 GB. A certificate has one fixed shape, so a
  * bounded cursor reading exactly that shape needs no allocation at all.
  */
 #include "gossip/cert.h"
