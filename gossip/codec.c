@@ -88,6 +88,131 @@ gsp_sig_check(const char *context, const uint8_t *pk, const uint8_t *tbs,
 	return ok ? 0 : -EBADMSG;
 }
 
+/* Bytes of payload after a header byte: the length field's size, or a
+ * fixed size. */
+static int
+scan_one(const uint8_t *buf, size_t len, size_t *pos, size_t *pending)
+{
+	size_t p = *pos, n = 0, lenbytes = 0, fixed = 0, items = 0;
+	uint8_t b = buf[p++];
+
+	if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3 && b != 0xc1))
+		fixed = 0;
+	else if (b >= 0x80 && b <= 0x8f)
+		items = 2 * (size_t)(b & 0x0f);
+	else if (b >= 0x90 && b <= 0x9f)
+		items = b & 0x0f;
+	else if (b >= 0xa0 && b <= 0xbf)
+		fixed = b & 0x1f;
+	else {
+		switch (b) {
+		case 0xc4:
+		case 0xd9:
+			lenbytes = 1;
+			break;
+		case 0xc5:
+		case 0xda:
+			lenbytes = 2;
+			break;
+		case 0xc6:
+		case 0xdb:
+			lenbytes = 4;
+			break;
+		case 0xc7:
+			lenbytes = 1;
+			fixed = 1;
+			break;
+		case 0xc8:
+			lenbytes = 2;
+			fixed = 1;
+			break;
+		case 0xc9:
+			lenbytes = 4;
+			fixed = 1;
+			break;
+		case 0xca:
+		case 0xce:
+		case 0xd2:
+			fixed = 4;
+			break;
+		case 0xcb:
+		case 0xcf:
+		case 0xd3:
+			fixed = 8;
+			break;
+		case 0xcc:
+		case 0xd0:
+			fixed = 1;
+			break;
+		case 0xcd:
+		case 0xd1:
+			fixed = 2;
+			break;
+		case 0xd4:
+			fixed = 2;
+			break;
+		case 0xd5:
+			fixed = 3;
+			break;
+		case 0xd6:
+			fixed = 5;
+			break;
+		case 0xd7:
+			fixed = 9;
+			break;
+		case 0xd8:
+			fixed = 17;
+			break;
+		case 0xdc:
+		case 0xde:
+			lenbytes = 2;
+			break;
+		case 0xdd:
+		case 0xdf:
+			lenbytes = 4;
+			break;
+		default:
+			return -EBADMSG; /* 0xc1: never used */
+		}
+	}
+	if (lenbytes) {
+		if (len - p < lenbytes)
+			return -EBADMSG;
+		for (size_t i = 0; i < lenbytes; i++)
+			n = n << 8 | buf[p++];
+		if (b == 0xdc || b == 0xdd)
+			items = n;
+		else if (b == 0xde || b == 0xdf)
+			items = 2 * n;
+		else
+			fixed += n;
+	}
+	if (len - p < fixed)
+		return -EBADMSG;
+	p += fixed;
+	/* Every announced element needs at least one byte. */
+	*pending += items;
+	if (*pending > len - p)
+		return -EBADMSG;
+	*pos = p;
+	return 0;
+}
+
+int
+gsp_msgpack_bounded(const uint8_t *buf, size_t len)
+{
+	size_t pos = 0, pending = 1;
+
+	while (pending) {
+		if (pos >= len)
+			return -EBADMSG;
+		pending--;
+		if (scan_one(buf, len, &pos, &pending))
+			return -EBADMSG;
+	}
+	return pos == len ? 0 : -EBADMSG;
+}
+
 /* --- reading msgpack objects, each check failing the whole decode --- */
 
 static int
@@ -149,6 +274,8 @@ unpack_all(msgpack_unpacked *up, const uint8_t *buf, size_t len)
 {
 	size_t off = 0;
 
+	if (gsp_msgpack_bounded(buf, len))
+		return -EBADMSG;
 	msgpack_unpacked_init(up);
 	if (msgpack_unpack_next(up, (const char *)buf, len, &off) !=
 		    MSGPACK_UNPACK_SUCCESS ||

@@ -128,6 +128,15 @@ void gsp_buf_init(struct gsp_buf *b, uint8_t *data, size_t cap);
 
 void gsp_packer_init(msgpack_packer *pk, struct gsp_buf *b);
 
+/*
+ * Checks that @buf holds exactly one msgpack object, complete, and that no
+ * array or map announces more elements than there are bytes left. msgpack-c
+ * reserves memory for the announced count before reading the elements, so
+ * every untrusted buffer passes here first. Returns 0 or -EBADMSG.
+ */
+__attribute__((warn_unused_result)) int
+gsp_msgpack_bounded(const uint8_t *buf, size_t len);
+
 /* Signs @tbs with @sk under @context ("pmgtm-rec-v1", "pmgtm-msg-v1") and
  * writes signed(tbs) to @out. Returns 0 or -ENOSPC. */
 __attribute__((warn_unused_result)) int

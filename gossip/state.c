@@ -439,7 +439,8 @@ gsp_update_self(struct gsp *g, struct gsp_now now, const struct gsp_ip *addrs,
 		return;
 	g->unix_s = now.unix_s;
 	memset(self->addrs, 0, sizeof(self->addrs));
-	memcpy(self->addrs, addrs, n_addrs * sizeof(*addrs));
+	if (n_addrs)
+		memcpy(self->addrs, addrs, n_addrs * sizeof(*addrs));
 	self->n_addrs = n_addrs;
 	snprintf(self->ns_name, sizeof(self->ns_name), "%s",
 		 ns_name ? ns_name : "");
@@ -538,7 +539,9 @@ gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
 	memcpy(me->pk, pk, GSP_PK_LEN);
 	me->cert_not_before = cert.not_before;
 	me->cert_not_after = cert.not_after;
-	memcpy(me->addrs, self->addrs, self->n_addrs * sizeof(*self->addrs));
+	if (self->n_addrs)
+		memcpy(me->addrs, self->addrs,
+		       self->n_addrs * sizeof(*self->addrs));
 	me->n_addrs = self->n_addrs;
 	if (self->ns_name)
 		snprintf(me->ns_name, sizeof(me->ns_name), "%s", self->ns_name);

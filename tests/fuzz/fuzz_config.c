@@ -7,7 +7,9 @@
  * XOR an error line, and never the fallback message that means libcyaml
  * rejected what our own positioned check let through.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memfd_create */
+#endif
 #include "node/config.h"
 
 #include <stdint.h>
