@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--servers=*) SERVERS=${1#--servers=}; shift ;;
 	--kv) KV_OUT=${2:?--kv needs a file}; shift 2 ;;
 	--kv=*) KV_OUT=${1#--kv=}; shift ;;
-	-h | --help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;;
 	-*) echo "unknown option: $1" >&2; exit 2 ;;
 	*) POS_PMGTMD=$1; shift ;;
 	esac

@@ -9,9 +9,10 @@
 # measured run, default 10), WARMUP (seconds before each run, default 1),
 # REPEAT (rounds; a round measures each server once; medians reported,
 # default 3), CLIENTS (dnsperf -c, default 4), OUTSTANDING (dnsperf -q,
-# default 100),
-# NAMES (distinct query names, default 10000), SERVER_CPU (default 0),
-# CLIENT_CPU (default 1), KEEP_TMP=1 keeps the temp dir.
+# default 100), NAMES (distinct query names, default 10000), SERVER_CPU
+# (default 0), CLIENT_CPU (default 1), WAIT_QUIET (seconds in all to wait
+# for idle CPUs before the measurements, default 0), KEEP_TMP=1 keeps the
+# temp dir.
 #
 # All traffic goes to 127.0.0.61-63 only. See bench/README.md.
 set -euo pipefail
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--kv=*) KV_OUT=${1#--kv=}; shift ;;
 	--servers) SERVERS=${2:?--servers needs a list}; shift 2 ;;
 	--servers=*) SERVERS=${1#--servers=}; shift ;;
-	-h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; exit 0 ;;
 	-*) echo "unknown option: $1" >&2; exit 2 ;;
 	*) POS_PMGTMD=$1; shift ;;
 	esac
@@ -45,6 +46,7 @@ OUTSTANDING=${OUTSTANDING:-100}
 NAMES=${NAMES:-10000}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+WAIT_QUIET=${WAIT_QUIET:-0}
 
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"
@@ -53,7 +55,7 @@ declare -A PID=() STATUS=() RESULT=()
 for tool in dnsperf dig taskset awk getconf; do
 	command -v "$tool" >/dev/null || { echo "missing tool: $tool (deploy/install-deps.sh)" >&2; exit 1; }
 done
-for v in DURATION WARMUP REPEAT CLIENTS OUTSTANDING NAMES SERVER_CPU CLIENT_CPU; do
+for v in DURATION WARMUP REPEAT CLIENTS OUTSTANDING NAMES SERVER_CPU CLIENT_CPU WAIT_QUIET; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a non-negative integer" >&2; exit 2; }
 done
 [ "$REPEAT" -ge 1 ] && [ "$DURATION" -ge 1 ] || { echo "DURATION and REPEAT must be >= 1" >&2; exit 2; }
@@ -145,10 +147,29 @@ child_cpu_ms() {
 		printf "%d\n", (u[1] * 60 + u[2] + y[1] * 60 + y[2]) * 1000 }' "$TMP/times"
 }
 
+# wait_quiet: with WAIT_QUIET=N, waits (N seconds in all over the whole run,
+# at most) until the CPUs are less than 15 % busy over 2 s.
+QUIET_LEFT=$WAIT_QUIET
+wait_quiet() {
+	local b0 b1 pct
+	while [ "$QUIET_LEFT" -gt 0 ]; do
+		b0=$(cpu_busy_ticks $CPUS)
+		sleep 2
+		b1=$(cpu_busy_ticks $CPUS)
+		pct=$(((b1 - b0) * 100 / (2 * CLK_TCK)))
+		[ "$pct" -lt 15 ] && return 0
+		[ "$QUIET_LEFT" = "$WAIT_QUIET" ] && log "   machine busy ($pct% of one CPU): waiting up to ${WAIT_QUIET}s in all for quiet"
+		QUIET_LEFT=$((QUIET_LEFT - 2))
+		[ "$QUIET_LEFT" -le 0 ] && log "   WAIT_QUIET used up: measuring on a busy machine"
+	done
+	return 0
+}
+
 # measure SERVER ROUND: a warm-up and a measured dnsperf run; fills
 # RESULT[server,round,*].
 measure() {
 	local s=$1 r=$2 out=$TMP/$1/dnsperf.$2.txt t0 t1 o0 o1 c0 c1 w0 w1 runtime comp lost sent qps noerr
+	wait_quiet
 	if [ "$WARMUP" -gt 0 ]; then
 		run_dnsperf "$s" "$WARMUP" "$TMP/$s/warmup.$r.txt" || true
 	fi

@@ -16,6 +16,8 @@
 static const struct cli_command commands[] = {
 	{ "ca", cli_ca_main, cli_ca_usage },
 	{ "cert", cli_cert_main, cli_cert_usage },
+	{ "members", cli_members_main, cli_members_usage },
+	{ "status", cli_status_main, cli_status_usage },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -105,11 +107,14 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: pmgtmctl COMMAND [ARGS...]\n"
+	fprintf(f, "usage: pmgtmctl [-s SOCKET] COMMAND [ARGS...]\n"
 		   "       pmgtmctl --version | --help\n\n"
 		   "commands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
 		fputs(commands[i].usage, f);
+	fprintf(f, "\ncommands that ask pmgtmd use the control socket given by "
+		   "-s SOCKET\n(before or after the command), else "
+		   "$PMGTM_SOCKET, else\n/run/pmgtm/control.sock\n");
 	fprintf(f, "\nexit status: 0 ok, 1 error, 2 not found or refused\n");
 }
 
@@ -118,6 +123,17 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/* "-s SOCKET" before the command reaches the command through the
+	 * environment, where it looks for the socket anyway. */
+	while (argc >= 3 &&
+	       (!strcmp(argv[1], "-s") || !strcmp(argv[1], "--socket"))) {
+		if (setenv("PMGTM_SOCKET", argv[2], 1)) {
+			cli_err("%s", strerror(errno));
+			return CLI_ERROR;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return CLI_ERROR;

@@ -134,8 +134,8 @@ void gsp_packer_init(msgpack_packer *pk, struct gsp_buf *b);
  * reserves memory for the announced count before reading the elements, so
  * every untrusted buffer passes here first. Returns 0 or -EBADMSG.
  */
-__attribute__((warn_unused_result)) int
-gsp_msgpack_bounded(const uint8_t *buf, size_t len);
+__attribute__((warn_unused_result)) int gsp_msgpack_bounded(const uint8_t *buf,
+							    size_t len);
 
 /* Signs @tbs with @sk under @context ("pmgtm-rec-v1", "pmgtm-msg-v1") and
  * writes signed(tbs) to @out. Returns 0 or -ENOSPC. */

@@ -91,6 +91,9 @@ struct gsp {
 	size_t n_events, cap_events, head_events;
 
 	uint64_t next_gossip, next_pushpull;
+	struct gsp_endpoint seeds[16]; /* retried until the first sync */
+	size_t n_seeds;
+	uint64_t next_join;
 	size_t probe_rr; /* round-robin start for fairness */
 	bool synced;
 	bool left;

@@ -218,8 +218,30 @@ gsp_join(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *seeds,
 	 size_t n)
 {
 	g->unix_s = now.unix_s;
-	for (size_t i = 0; i < n; i++)
-		pushpull_to(g, &seeds[i], NULL);
+	g->n_seeds = n < 16 ? n : 16;
+	memcpy(g->seeds, seeds, g->n_seeds * sizeof(*seeds));
+	for (size_t i = 0; i < g->n_seeds; i++)
+		pushpull_to(g, &g->seeds[i], NULL);
+	g->next_join = now.ms + g->t.probe_interval_ms;
+}
+
+/* Until a first exchange succeeded, and whenever no peer is active, ask
+ * the seeds again: a seed that was not up yet, or a node that lost
+ * everyone, finds its way back. */
+static void
+rejoin(struct gsp *g, struct gsp_now now)
+{
+	if (!g->n_seeds || now.ms < g->next_join)
+		return;
+	bool alone = gsp__active(g) <= 1;
+	if (g->synced && !alone) {
+		g->next_join = now.ms + g->t.pushpull_interval_ms;
+		return;
+	}
+	for (size_t i = 0; i < g->n_seeds; i++)
+		pushpull_to(g, &g->seeds[i], NULL);
+	g->next_join = now.ms + (g->synced ? g->t.pushpull_interval_ms
+					   : g->t.probe_interval_ms);
 }
 
 /* --- receiving --- */
@@ -536,8 +558,11 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 			pushpull_to(g, &to[0]->gossip, to[0]->name);
 	}
 	gsp__reap(g, now);
+	rejoin(g, now);
 
 	next = min64(next, g->next_gossip);
+	if (g->n_seeds)
+		next = min64(next, g->next_join);
 	next = min64(next, g->next_pushpull);
 	for (size_t i = 1; i < g->n; i++) {
 		struct member *m = &g->m[i];

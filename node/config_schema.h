@@ -1,4 +1,7 @@
 /*
+ * Internals of the config module (config.c, config_schema.c,
+ * config_value.c), for those files and the tests only.
+ *
  * The YAML shape of the pmgtmd config (SPEC §4), in two halves:
  *
  * - a libcyaml schema that maps the document onto "raw" structs in which
@@ -8,15 +11,13 @@
  *   required keys and counts against that schema and reports the
  *   line:column of the offending node, which libcyaml 1.3 cannot do (its
  *   backtrace gives the enclosing mapping, not the key or value).
- *
- * Only config.c and the tests use this header.
  */
 #ifndef PMGTM_NODE_CONFIG_SCHEMA_H
 #define PMGTM_NODE_CONFIG_SCHEMA_H
 
+#include <cyaml/cyaml.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cyaml/cyaml.h>
 #include <yaml.h>
 
 struct node_raw_node {
@@ -128,5 +129,21 @@ void node_config_doc_fini(struct node_config_doc *doc);
  */
 void node_config_doc_locate(const struct node_config_doc *doc, const char *path,
 			    size_t *line, size_t *col);
+
+/* Longest DNS name in presentation form, without the trailing dot. */
+#define NODE_DNAME_MAX 253
+
+/* Plain decimal digits, no sign, prefix or exponent, at most @max;
+ * 0 or -EINVAL. */
+__attribute__((warn_unused_result)) int
+node_config_u64_parse(const char *s, uint64_t max, uint64_t *out);
+
+/*
+ * Copy @text to @out lower-cased and without a trailing dot, checking it is
+ * a DNS name: labels of 1-63 letters, digits, '-' or '_', at most
+ * NODE_DNAME_MAX characters. 0 or -EINVAL.
+ */
+__attribute__((warn_unused_result)) int
+node_config_dname_norm(const char *text, char out[NODE_DNAME_MAX + 1]);
 
 #endif

@@ -59,9 +59,10 @@ void ctl_packer_init(msgpack_packer *pk, struct ctl_buf *b);
 /* Appends a whole request frame (header included) to @out. @args is one
  * packed msgpack map, or NULL for an empty one. Returns 0, -EMSGSIZE
  * (over CTL_FRAME_MAX), -ENOMEM or -EINVAL (bad command name). */
-__attribute__((warn_unused_result)) int
-ctl_request_encode(struct ctl_buf *out, const char *cmd, const uint8_t *args,
-		   size_t args_len);
+__attribute__((warn_unused_result)) int ctl_request_encode(struct ctl_buf *out,
+							   const char *cmd,
+							   const uint8_t *args,
+							   size_t args_len);
 
 /* Appends a whole response frame to @out. @data is one packed msgpack
  * object, or NULL for nil; @error is used when @code is not CTL_OK (NULL:
@@ -127,8 +128,7 @@ struct ctl_reader {
 void ctl_reader_init(struct ctl_reader *r, size_t max);
 void ctl_reader_fini(struct ctl_reader *r);
 
-/* Where the next bytes go and how many are wanted (never 0). With no
- * memory for a body, *n is 0 and ctl_reader_advance() reports -ENOMEM. */
+/* Where the next bytes go and how many are wanted (never 0). */
 void ctl_reader_space(struct ctl_reader *r, uint8_t **p, size_t *n);
 
 /* @n bytes were stored at the space. Returns 1 when a frame is complete,

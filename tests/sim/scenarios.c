@@ -240,6 +240,30 @@ partition_heals(void)
 	sim_fini(&s);
 }
 
+/* The seed starts last: the others keep asking it until it answers. */
+static void
+late_seed(void)
+{
+	struct sim s;
+	uint64_t when = 0;
+
+	sim_init(&s, base_seed + 9, false);
+	s.quiet = true;
+	sim_add(&s);
+	sim_kill(&s, 0);
+	sim_add(&s);
+	sim_add(&s);
+	sim_run(&s, 3000);
+	bool apart = sim_state(&s, 1, "n2") < 0;
+	sim_restart(&s, 0);
+	bool ok = sim_run_until(&s, 10000, all_alive, NULL, &when);
+	CHECK(apart && ok,
+	      "seed down at start: the others retry and converge %.1f s "
+	      "after it comes up",
+	      (when - 3000) / 1000.0);
+	sim_fini(&s);
+}
+
 static void
 converge50(void)
 {
@@ -513,6 +537,7 @@ main(int argc, char **argv)
 	partition_heals();
 	rejections();
 	sealed();
+	late_seed();
 	converge50();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

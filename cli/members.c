@@ -1,0 +1,331 @@
+/*
+ * The listing commands that ask the local daemon, "members" and "status":
+ * a table or lines for people, the response's data as JSON for scripts
+ * (--json: one line, the object exactly as pmgtmd sent it, see
+ * cli/json.h).
+ *
+ * Values from the daemon are printed with control characters replaced,
+ * so nothing in a response can drive the terminal.
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/ctl_client.h"
+#include "cli/json.h"
+
+const char cli_members_usage[] =
+	"  pmgtmctl members [--json] [-s SOCKET]\n"
+	"        the cluster as this node sees it: NAME STATE DRAINED "
+	"ADDRESSES RTT\n"
+	"        VERSION (generation.incarnation); --json: one line of JSON\n";
+
+const char cli_status_usage[] =
+	"  pmgtmctl status [--json] [-s SOCKET]\n"
+	"        this node: name, mode, drained, serving, zones, peers, "
+	"gossip\n"
+	"        counters; --json: one line of JSON\n";
+
+#define N_COLS 6
+
+/* A value as text for a person: strings with control characters
+ * replaced, numbers, yes/no; "-" for nil or missing. */
+static void
+put_text(FILE *f, const msgpack_object *o)
+{
+	if (!o || o->type == MSGPACK_OBJECT_NIL) {
+		fputc('-', f);
+		return;
+	}
+	switch (o->type) {
+	case MSGPACK_OBJECT_STR:
+		for (uint32_t i = 0; i < o->via.str.size; i++) {
+			unsigned char c = (unsigned char)o->via.str.ptr[i];
+			fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+		}
+		break;
+	case MSGPACK_OBJECT_BOOLEAN:
+		fputs(o->via.boolean ? "yes" : "no", f);
+		break;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		fprintf(f, "%" PRIu64, o->via.u64);
+		break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		fprintf(f, "%" PRId64, o->via.i64);
+		break;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		fprintf(f, "%g", o->via.f64);
+		break;
+	default:
+		fputc('?', f);
+	}
+}
+
+static bool
+is_number(const msgpack_object *o)
+{
+	return o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
+		     o->type == MSGPACK_OBJECT_FLOAT32 ||
+		     o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
+}
+
+static double
+number(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)o->via.u64
+							  : o->via.f64;
+}
+
+/* "0.4ms", "12.3ms", "250ms"; "-" when unknown. */
+static void
+put_rtt(FILE *f, const msgpack_object *o)
+{
+	if (!is_number(o)) {
+		fputc('-', f);
+		return;
+	}
+	double ms = number(o);
+	fprintf(f, ms < 0.1 ? "%.2fms" : ms < 100 ? "%.1fms" : "%.0fms", ms);
+}
+
+/* The text of column @col for member @m, malloc'd; NULL: no memory. */
+static char *
+cell(const msgpack_object *m, int col)
+{
+	static const char *const keys[N_COLS] = { "name", "state", "drained",
+						  "addresses", "rtt_ms" };
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	const msgpack_object *v = col < 5 ? ctl_map_get(m, keys[col]) : NULL;
+	if (col == 3 && v && v->type == MSGPACK_OBJECT_ARRAY) {
+		for (uint32_t i = 0; i < v->via.array.size; i++) {
+			if (i)
+				fputc(',', f);
+			put_text(f, &v->via.array.ptr[i]);
+		}
+		if (!v->via.array.size)
+			fputc('-', f);
+	} else if (col == 4) {
+		put_rtt(f, v);
+	} else if (col == 5) {
+		const msgpack_object *g = ctl_map_get(m, "generation");
+		const msgpack_object *i = ctl_map_get(m, "incarnation");
+		put_text(f, g);
+		fputc('.', f);
+		put_text(f, i);
+	} else {
+		put_text(f, v);
+	}
+	if (fclose(f)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int
+print_members(const msgpack_object *data)
+{
+	static const char *const heads[N_COLS] = { "NAME",    "STATE",
+						   "DRAINED", "ADDRESSES",
+						   "RTT",     "VERSION" };
+	const msgpack_object *list = ctl_map_get(data, "members");
+	size_t width[N_COLS], n, r, c;
+	int rc = CLI_OK;
+
+	if (!list || list->type != MSGPACK_OBJECT_ARRAY) {
+		cli_err("members: the daemon sent no member list");
+		return CLI_ERROR;
+	}
+	n = list->via.array.size;
+	char **cells = calloc(n * N_COLS + 1, sizeof(*cells));
+	if (!cells) {
+		cli_err("members: out of memory");
+		return CLI_ERROR;
+	}
+	for (c = 0; c < N_COLS; c++)
+		width[c] = strlen(heads[c]);
+	for (r = 0; r < n; r++) {
+		for (c = 0; c < N_COLS; c++) {
+			char *s = cell(&list->via.array.ptr[r], (int)c);
+			if (!s) {
+				cli_err("members: out of memory");
+				rc = CLI_ERROR;
+				goto out;
+			}
+			cells[r * N_COLS + c] = s;
+			if (strlen(s) > width[c])
+				width[c] = strlen(s);
+		}
+	}
+	for (c = 0; c < N_COLS; c++)
+		printf("%-*s%s", c + 1 < N_COLS ? (int)width[c] : 0, heads[c],
+		       c + 1 < N_COLS ? "  " : "\n");
+	for (r = 0; r < n; r++)
+		for (c = 0; c < N_COLS; c++)
+			printf("%-*s%s", c + 1 < N_COLS ? (int)width[c] : 0,
+			       cells[r * N_COLS + c],
+			       c + 1 < N_COLS ? "  " : "\n");
+out:
+	for (r = 0; r < n * N_COLS; r++)
+		free(cells[r]);
+	free(cells);
+	return rc;
+}
+
+static void
+line(const char *label, const msgpack_object *data, const char *key)
+{
+	printf("%-12s", label);
+	put_text(stdout, ctl_map_get(data, key));
+	putchar('\n');
+}
+
+static int
+print_status(const msgpack_object *data)
+{
+	const msgpack_object *v, *gossip;
+
+	if (!data || data->type != MSGPACK_OBJECT_MAP) {
+		cli_err("status: the daemon sent no status");
+		return CLI_ERROR;
+	}
+	line("name:", data, "name");
+	line("pmgtmd:", data, "version");
+	line("mode:", data, "mode");
+	line("drained:", data, "drained");
+	line("serving:", data, "serving");
+	line("synced:", data, "synced");
+	printf("%-12s", "zones:");
+	v = ctl_map_get(data, "zones");
+	for (uint32_t i = 0;
+	     v && v->type == MSGPACK_OBJECT_ARRAY && i < v->via.array.size;
+	     i++) {
+		fputs(i ? ", " : "", stdout);
+		put_text(stdout, &v->via.array.ptr[i]);
+	}
+	putchar('\n');
+	v = ctl_map_get(data, "generation");
+	if (v && v->type != MSGPACK_OBJECT_NIL) {
+		printf("%-12s", "version:");
+		put_text(stdout, v);
+		putchar('.');
+		put_text(stdout, ctl_map_get(data, "incarnation"));
+		fputs(" (generation.incarnation)\n", stdout);
+	}
+	v = ctl_map_get(data, "peers");
+	printf("%-12s", "peers:");
+	static const char *const states[] = { "alive", "suspect", "dead",
+					      "left" };
+	for (size_t i = 0; i < 4; i++) {
+		fputs(i ? ", " : "", stdout);
+		put_text(stdout, ctl_map_get(v, states[i]));
+		printf(" %s", states[i]);
+	}
+	putchar('\n');
+	gossip = ctl_map_get(data, "gossip");
+	if (gossip && gossip->type == MSGPACK_OBJECT_MAP) {
+		printf("%-12s", "gossip:");
+		fputs("sent ", stdout);
+		put_text(stdout, ctl_map_get(gossip, "sent"));
+		fputs(", received ", stdout);
+		put_text(stdout, ctl_map_get(gossip, "received"));
+		fputs(", rejected:", stdout);
+		v = ctl_map_get(gossip, "rejected");
+		int any = 0;
+		for (uint32_t i = 0;
+		     v && v->type == MSGPACK_OBJECT_MAP && i < v->via.map.size;
+		     i++) {
+			const msgpack_object_kv *kv = &v->via.map.ptr[i];
+			if (kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+			    kv->val.via.u64 == 0)
+				continue;
+			putchar(' ');
+			put_text(stdout, &kv->key);
+			putchar('=');
+			put_text(stdout, &kv->val);
+			any = 1;
+		}
+		fputs(any ? "\n" : " none\n", stdout);
+	}
+	return CLI_OK;
+}
+
+/* Shared by both commands: options, the call, then JSON or @human. */
+static int
+listing(int argc, char **argv, const char *usage,
+	int (*human)(const msgpack_object *data))
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	bool json = false;
+	struct cli_reply reply;
+	int o, rc;
+
+	cli_opts_reset();
+	while ((o = getopt_long(argc, argv, ":s:h", longopts, NULL)) != -1) {
+		switch (o) {
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'h':
+			printf("usage:\n%s", usage);
+			return CLI_OK;
+		default:
+			return cli_opts_error(argv[0], o, argv);
+		}
+	}
+	if (optind < argc) {
+		cli_err("%s: unexpected argument '%s'", argv[0], argv[optind]);
+		return CLI_ERROR;
+	}
+	if (cli_ctl_call(cli_ctl_socket(sock), argv[0], NULL, 0,
+			 CLI_CTL_TIMEOUT_MS, &reply))
+		return CLI_ERROR;
+	if (!reply.resp.ok) {
+		cli_err("%s: %s", argv[0], reply.resp.error);
+		rc = cli_reply_exit(&reply);
+	} else if (json) {
+		rc = cli_json_print(stdout, reply.resp.data, false) ? CLI_ERROR
+								    : CLI_OK;
+		putchar('\n');
+	} else {
+		rc = human(reply.resp.data);
+	}
+	cli_reply_fini(&reply);
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_err("%s: cannot write the output", argv[0]);
+		rc = CLI_ERROR;
+	}
+	return rc;
+}
+
+int
+cli_members_main(int argc, char **argv)
+{
+	return listing(argc, argv, cli_members_usage, print_members);
+}
+
+int
+cli_status_main(int argc, char **argv)
+{
+	return listing(argc, argv, cli_status_usage, print_status);
+}
