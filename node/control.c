@@ -30,6 +30,8 @@ struct node_control {
 	size_t n_clients;
 	uint32_t idle_ms;
 	char *path;
+	dev_t dev; /* the socket file we made, so close removes only it */
+	ino_t ino;
 };
 
 struct client {
@@ -511,10 +513,16 @@ node_control_clients(const struct node_control *c)
 void
 node_control_close(struct node_control *c)
 {
+	struct stat st;
+
 	if (!c)
 		return;
 	while (c->clients)
 		client_close(c->clients);
-	unlink(c->path);
+	/* Not a socket that replaced ours (a daemon started after an admin
+	 * removed it): that one is not ours to remove. */
+	if (lstat(c->path, &st) == 0 && st.st_dev == c->dev &&
+	    st.st_ino == c->ino)
+		unlink(c->path);
 	uv_close((uv_handle_t *)&c->listener, control_free);
 }

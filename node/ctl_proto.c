@@ -263,8 +263,10 @@ ctl_request_decode(const uint8_t *body, size_t len, struct ctl_request *req,
 	if (!why)
 		why = &dummy;
 	memset(req, 0, sizeof(*req));
-	if (unpack_one(&req->up, body, len, why))
+	if (unpack_one(&req->up, body, len, why)) {
+		memset(req, 0, sizeof(*req));
 		return -EBADMSG;
+	}
 	if (map_fields(&req->up.data, names, v, 2, why))
 		goto bad;
 	if (!v[0] || v[0]->type != MSGPACK_OBJECT_STR) {
@@ -308,8 +310,10 @@ ctl_response_decode(const uint8_t *body, size_t len, struct ctl_response *resp,
 	if (!why)
 		why = &dummy;
 	memset(resp, 0, sizeof(*resp));
-	if (unpack_one(&resp->up, body, len, why))
+	if (unpack_one(&resp->up, body, len, why)) {
+		memset(resp, 0, sizeof(*resp));
 		return -EBADMSG;
+	}
 	if (map_fields(&resp->up.data, names, v, 4, why))
 		goto bad;
 	if (!v[0] || v[0]->type != MSGPACK_OBJECT_BOOLEAN) {

@@ -11,6 +11,8 @@
 
 #include "dns/view.h"
 #include "gossip/gossip.h"
+#include "node/control.h"
+#include "node/control_cmds.h"
 #include "node/gossip_io.h"
 #include "node/listen.h"
 #include "node/log.h"
@@ -164,6 +166,8 @@ stop(struct node_daemon *d)
 	d->n_listen = 0;
 	node_gossip_close(d->gossip);
 	d->gossip = NULL;
+	node_control_close(d->control);
+	d->control = NULL;
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -281,7 +285,15 @@ node_daemon_run(struct node_config *cfg)
 	uv_timer_start(&d->cookie_timer, rotate_cookie_secret, COOKIE_ROTATE_MS,
 		       COOKIE_ROTATE_MS);
 
-	if (open_listeners(d) == 0) {
+	/* The control socket is the only way to command a node: without it
+	 * the node does not run. */
+	if (node_control_start(&d->loop, cfg->control.socket,
+			       &node_control_daemon_ops, d, &d->control, err,
+			       sizeof(err))) {
+		node_log(NODE_LOG_ERROR, "cannot open the control socket",
+			 "error", err, NULL);
+		stop(d);
+	} else if (open_listeners(d) == 0) {
 		node_log(NODE_LOG_INFO, "serving", "node", cfg->node.name,
 			 "mode", cfg->has_cluster ? "cluster" : "standalone",
 			 NULL);

@@ -15,6 +15,7 @@ struct dns_view;
 struct node_udp;
 struct node_tcp;
 struct node_gossip;
+struct node_control;
 
 struct node_daemon {
 	uv_loop_t loop;
@@ -29,6 +30,7 @@ struct node_daemon {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t cookie_timer;
 	struct node_gossip *gossip; /* NULL: standalone */
+	struct node_control *control;
 	bool leaving;
 	int exit_code;
 };

@@ -361,10 +361,10 @@ client_idle(struct fixture *f)
 	fd = raw_connect(f->path);
 	CHECK(fd >= 0);
 	t0 = now_ms();
-	int rc = 0;
+	int rc = raw_send(fd, "\0\0\0\x20", 4);
 	for (int i = 0; i < 8 && rc == 0; i++) {
 		struct timespec pause = { 0, 50 * 1000 * 1000 };
-		rc = raw_send(fd, "\0", 1) || nanosleep(&pause, NULL);
+		rc = raw_send(fd, "\xc0", 1) || nanosleep(&pause, NULL);
 	}
 	CHECK(raw_recv(fd, &r, &body) == 0);
 	CHECK(strstr(r.error, "idle timeout"));
