@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# The main job: build pmgtm, start three nodes on 127.0.0.11-13:53, each
-# authoritative for api.example.com, and query them with dig. Each answers
-# with its own address; NS names get their member's address everywhere.
+# The main job: build pmgtm, make a cluster CA and three node certificates,
+# start three nodes on 127.0.0.11-13 (DNS on :53, gossip on :7946), each
+# authoritative for api.example.com, then show that each answers with its
+# own address and that they know each other (pmgtmctl members).
 # Run as root. Interactive: keeps the nodes up until Ctrl-C. Otherwise (or
 # with --once) stops them after the demonstration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-top=$(pwd)
 
 bash deploy/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 >/dev/null
+ctl=build/pmgtmctl
 
 run=$(mktemp -d /tmp/pmgtm-quickstart.XXXXXX)
 pids=()
@@ -21,21 +22,34 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+$ctl ca init --dir "$run/ca" >/dev/null
 for i in 1 2 3; do
 	ip=127.0.0.1$i
+	$ctl cert issue --ca-key "$run/ca/ca.key" --name lb$i \
+		--out-dir "$run/lb$i" >/dev/null
+	mkdir -p "$run/lb$i/state"
 	cat >"$run/lb$i.yaml" <<YAML
 node:
   name: lb$i
   addresses: [$ip]
   ns_name: lb$i.api.example.com
+  state_dir: $run/lb$i/state
+  key_file: $run/lb$i/node.key
+  cert_file: $run/lb$i/node.cert
 dns:
   listen: ["$ip:53"]
   zones:
     - name: api.example.com
       ttl: 30
-      ns: ["lb1.api.example.com 127.0.0.11", "lb2.api.example.com 127.0.0.12",
-           "lb3.api.example.com 127.0.0.13"]
       soa: { rname: hostmaster.example.com, serial: 1 }
+cluster:
+  name: quickstart
+  listen: "$ip:7946"
+  seeds: ["127.0.0.11:7946"]
+  ca_file: $run/ca/ca.pub
+  profile: lan
+control:
+  socket: $run/lb$i/control.sock
 log:
   level: info
 YAML
@@ -43,14 +57,17 @@ YAML
 	pids+=($!)
 done
 
-# Wait until every node answers (bounded).
+# Wait until every node answers and sees three alive members (bounded).
 for i in 1 2 3; do
-	for _ in $(seq 50); do
-		dig +short +time=1 +tries=1 @127.0.0.1$i api.example.com A \
-			>/dev/null 2>&1 && break
+	for _ in $(seq 100); do
+		n=$($ctl -s "$run/lb$i/control.sock" members --json 2>/dev/null |
+			grep -o '"state":"alive"' | wc -l || true)
+		[ "$n" = 3 ] && break
 		sleep 0.1
 	done
 done
+
+sleep 1.5 # one probe round, so members shows round-trip times
 
 echo "== each node answers api.example.com with its own address"
 for i in 1 2 3; do
@@ -64,17 +81,21 @@ for i in 1 2 3; do
 		"$(dig +short @127.0.0.1$i id.server CH TXT)"
 done
 echo
-echo "== the delegation, identical on every node"
-dig +norec +noall +answer +additional @127.0.0.11 api.example.com NS
+echo "== the delegation, learned by gossip, identical on every node"
+dig +norec +noall +answer +additional @127.0.0.12 api.example.com NS
 echo
-echo "== lb2.api.example.com asked at lb3 (a member's NS name: its address)"
-dig +short @127.0.0.13 lb2.api.example.com A
+echo "== pmgtmctl members (on lb2)"
+$ctl -s "$run/lb2/control.sock" members
 echo
-echo "Nodes run standalone for now: membership, 'pmgtmctl members' and drains"
-echo "arrive with the cluster (gossip) work."
+echo "== pmgtmctl status (on lb3)"
+$ctl -s "$run/lb3/control.sock" status
+echo
+echo "Drains (pmgtmctl drain/undrain) arrive with the drain-intent work."
 
 if [ -t 0 ] && [ "${1:-}" != "--once" ]; then
 	echo
-	echo "Three nodes are up on 127.0.0.11-13:53 (logs in $run). Ctrl-C stops them."
+	echo "Three nodes are up on 127.0.0.11-13 (logs and sockets in $run)."
+	echo "Try: $ctl -s $run/lb1/control.sock members --json"
+	echo "Ctrl-C stops them."
 	wait
 fi
