@@ -57,6 +57,10 @@ int cli_cert_main(int argc, char **argv);
 extern const char cli_ca_usage[];
 extern const char cli_cert_usage[];
 
+/* cli/key.c: "key generate" (cluster encryption keys). */
+int cli_key_main(int argc, char **argv);
+extern const char cli_key_usage[];
+
 /* cli/members.c: "members" and "status", asked of the local daemon. */
 int cli_members_main(int argc, char **argv);
 int cli_status_main(int argc, char **argv);

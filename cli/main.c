@@ -16,6 +16,7 @@
 static const struct cli_command commands[] = {
 	{ "ca", cli_ca_main, cli_ca_usage },
 	{ "cert", cli_cert_main, cli_cert_usage },
+	{ "key", cli_key_main, cli_key_usage },
 	{ "members", cli_members_main, cli_members_usage },
 	{ "status", cli_status_main, cli_status_usage },
 };

@@ -20,7 +20,6 @@
 #define STREAM_TIMEOUT_MS 10000
 #define REJECT_LOG_MS 10000
 #define LEAVE_FLUSH_MS 300
-#define CLUSTER_KEY_HEADER "pmgtm-cluster-key-v1"
 
 struct node_gossip {
 	uv_loop_t *loop;
@@ -507,7 +506,7 @@ load_cluster_key(const char *path, uint8_t *key, char *err, size_t errlen)
 	close(fd);
 	if (n < 0)
 		return -EIO;
-	return node_keytext_parse(text, (size_t)n, CLUSTER_KEY_HEADER, key,
+	return node_keytext_parse(text, (size_t)n, NODE_CLUSTER_KEY_HEADER, key,
 				  GSP_KEY_LEN, err, errlen);
 }
 

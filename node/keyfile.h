@@ -28,6 +28,7 @@
 /* Room for one key file's text: header, newline, base64 of 64 bytes,
  * newline and a NUL. */
 #define NODE_KEYTEXT_MAX 128
+#define NODE_CLUSTER_KEY_HEADER "pmgtm-cluster-key-v1"
 
 /* Loads node.key. Refuses (-EPERM) a file whose mode lets group or others
  * in ("key file X is readable by group or others (mode 0644); chmod 600

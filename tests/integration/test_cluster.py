@@ -8,6 +8,7 @@ Checks, with pmgtmctl over each node's control socket:
   - restarted: alive again everywhere, with a higher generation;
   - a key file readable by others: pmgtmd refuses to start, clearly;
   - SIGTERM: the node leaves ("left" on the others).
+Gossip is sealed with a cluster key (pmgtmctl key generate).
 
 Usage: test_cluster.py --pmgtmd PATH --pmgtmctl PATH
 Traffic goes only to 127.0.0.0/8; every process is stopped at the end.
@@ -50,6 +51,9 @@ class Cluster:
         self.logs = {}
         ca = os.path.join(self.dir, 'ca')
         run(pmgtmctl, 'ca', 'init', '--dir', ca)
+        # Every packet sealed with a cluster key.
+        self.key = os.path.join(self.dir, 'cluster.key')
+        run(pmgtmctl, 'key', 'generate', '--out', self.key)
         for i in range(1, NODES + 1):
             name = 'lb%d' % i
             run(pmgtmctl, 'cert', 'issue', '--ca-key',
@@ -85,12 +89,14 @@ cluster:
   seeds: ["{seed}:7946"]
   ca_file: {ca}/ca.pub
   profile: lan
+  encrypt_keys: [{key}]
 control:
   socket: {sock}
 log:
   level: debug
 '''.format(i=i, ip=self.ip(i), d=d, seed=self.ip(1),
-           ca=os.path.join(self.dir, 'ca'), sock=self.sock(i)))
+           ca=os.path.join(self.dir, 'ca'), sock=self.sock(i),
+           key=self.key))
 
     def start(self, i):
         cfg = os.path.join(self.dir, 'lb%d' % i, 'pmgtm.yaml')
@@ -207,6 +213,27 @@ def scenario(c):
     check(all(g == [c.ip(3)] for g in got),
           'lb3.api.example.com A = lb3 address (learned by gossip) '
           'on every node', str(got))
+
+    # A plain (unsealed) packet to a sealed cluster is refused and counted.
+    import socket
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.sendto(b'PG\x01\x92\xc4\x00\xc4\x00', (c.ip(2), 7946))
+    u.close()
+    rejected = {}
+    for _ in range(20):
+        out = subprocess.run([c.pmgtmctl, '-s', c.sock(2), 'status',
+                              '--json'], capture_output=True, text=True,
+                             timeout=5)
+        try:
+            rejected = json.loads(out.stdout)['gossip']['rejected']
+        except (ValueError, KeyError, TypeError):
+            rejected = {}
+        if rejected.get('not_encrypted', 0) >= 1:
+            break
+        time.sleep(0.1)
+    check(rejected.get('not_encrypted', 0) >= 1,
+          'a plain packet to the sealed cluster: rejected and counted',
+          str(rejected))
 
     gen_before = lb3.get('generation', 0)
     c.kill(3)
