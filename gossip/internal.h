@@ -55,6 +55,14 @@ struct relay {
 	uint64_t deadline;
 };
 
+/* A forgotten member: its old records are not believed again until
+ * @until, so a peer that has not reaped yet cannot bring it back. */
+struct tomb {
+	char name[GSP_NAME_LEN];
+	uint64_t gen, inc;
+	uint64_t until;
+};
+
 /* A record waiting to be piggybacked. */
 struct queued {
 	struct blob rec;
@@ -85,6 +93,9 @@ struct gsp {
 
 	struct queued *queue;
 	size_t n_queue;
+
+	struct tomb *tombs;
+	size_t n_tombs;
 
 	struct outq out;
 	struct gsp_event *events;

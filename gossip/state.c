@@ -291,6 +291,38 @@ refute(struct gsp *g, struct gsp_now now, const struct gsp_record *r)
 	gsp__event(g, GSP_EV_REFUTE, self, self->state, r->author);
 }
 
+/* Whether @r is about a member we forgot, at a version not newer. */
+static bool
+buried(struct gsp *g, struct gsp_now now, const struct gsp_record *r)
+{
+	for (size_t i = 0; i < g->n_tombs;) {
+		struct tomb *t = &g->tombs[i];
+		if (now.ms >= t->until) {
+			*t = g->tombs[--g->n_tombs];
+			continue;
+		}
+		if (strcmp(t->name, r->subject) == 0)
+			return version_cmp(r->gen, r->inc, t->gen, t->inc) <= 0;
+		i++;
+	}
+	return false;
+}
+
+static void
+bury(struct gsp *g, struct gsp_now now, const struct member *m)
+{
+	struct tomb *t = realloc(g->tombs, (g->n_tombs + 1) * sizeof(*t));
+
+	if (!t)
+		return;
+	g->tombs = t;
+	t += g->n_tombs++;
+	memcpy(t->name, m->name, sizeof(t->name));
+	t->gen = m->gen;
+	t->inc = m->inc;
+	t->until = now.ms + g->t.reap_ms;
+}
+
 int
 gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 {
@@ -325,6 +357,8 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 	if (!m) {
 		if (r.kind != GSP_REC_ALIVE)
 			return REJ(GSP_REJ_UNKNOWN); /* we would not know it */
+		if (buried(g, now, &r))
+			return 0;
 	} else {
 		int c = version_cmp(r.gen, r.inc, m->gen, m->inc);
 		if (c < 0)
@@ -416,6 +450,7 @@ gsp__reap(struct gsp *g, struct gsp_now now)
 			continue;
 		}
 		gsp__event(g, GSP_EV_REAPED, m, (int)m->state, NULL);
+		bury(g, now, m);
 		blob_clear(&m->alive);
 		blob_clear(&m->state_rec);
 		for (size_t q = 0; q < g->n_queue; q++) {
@@ -568,6 +603,7 @@ gsp_free(struct gsp *g)
 	for (size_t i = 0; i < g->n_queue; i++)
 		blob_clear(&g->queue[i].rec);
 	free(g->queue);
+	free(g->tombs);
 	for (size_t i = 0; i < g->out.n; i++)
 		free(g->out.items[(g->out.head + i) % g->out.cap].data);
 	free(g->out.items);

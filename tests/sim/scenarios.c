@@ -240,6 +240,30 @@ partition_heals(void)
 	sim_fini(&s);
 }
 
+/* Dead members are kept for reap_ms, then forgotten everywhere. */
+static void
+reaped(void)
+{
+	struct sim s;
+
+	sim_init(&s, base_seed + 10, false);
+	s.quiet = true;
+	s.timing.reap_ms = 60000;
+	for (int i = 0; i < 3; i++)
+		sim_add(&s);
+	sim_run(&s, 5000);
+	detection_ms(&s, 2);
+	sim_run(&s, s.now + 30000);
+	bool kept = sim_state(&s, 0, "n2") == GSP_DEAD &&
+		    sim_state(&s, 1, "n2") == GSP_DEAD;
+	sim_run(&s, s.now + 40000);
+	bool gone = sim_state(&s, 0, "n2") < 0 && sim_state(&s, 1, "n2") < 0;
+	CHECK(kept && gone,
+	      "a dead member is kept (30 s after) and forgotten after "
+	      "reap_ms (60 s) on every node");
+	sim_fini(&s);
+}
+
 /* The seed starts last: the others keep asking it until it answers. */
 static void
 late_seed(void)
@@ -538,6 +562,7 @@ main(int argc, char **argv)
 	rejections();
 	sealed();
 	late_seed();
+	reaped();
 	converge50();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
