@@ -339,6 +339,17 @@ gsp_record_encode(const struct gsp_record *r, const uint8_t *sk, uint8_t *out,
 		pack_ip(&pk, &r->gossip.ip);
 		msgpack_pack_uint16(&pk, r->gossip.port);
 		msgpack_pack_bin_with_body(&pk, r->cert, r->cert_len);
+	} else if (r->kind == GSP_REC_INTENT) {
+		msgpack_pack_array(&pk, 6);
+		if (r->drained)
+			msgpack_pack_true(&pk);
+		else
+			msgpack_pack_false(&pk);
+		msgpack_pack_uint64(&pk, r->issued_at);
+		pack_str(&pk, r->reason);
+		pack_str(&pk, r->user);
+		msgpack_pack_uint64(&pk, r->expires_at);
+		msgpack_pack_bin_with_body(&pk, r->cert, r->cert_len);
 	} else {
 		msgpack_pack_nil(&pk);
 	}
@@ -375,12 +386,31 @@ decode_alive(const msgpack_object *body, struct gsp_record *r)
 }
 
 static int
+decode_intent(const msgpack_object *body, struct gsp_record *r)
+{
+	const msgpack_object *f = get_array(body, 6);
+	const uint8_t *cert;
+
+	if (!f || f[0].type != MSGPACK_OBJECT_BOOLEAN ||
+	    get_uint(&f[1], UINT64_MAX, &r->issued_at) ||
+	    get_str(&f[2], r->reason, sizeof(r->reason)) ||
+	    get_str(&f[3], r->user, sizeof(r->user)) ||
+	    get_uint(&f[4], UINT64_MAX, &r->expires_at) ||
+	    get_bin(&f[5], &cert, &r->cert_len) ||
+	    r->cert_len > sizeof(r->cert))
+		return -EBADMSG;
+	r->drained = f[0].via.boolean;
+	memcpy(r->cert, cert, r->cert_len);
+	return 0;
+}
+
+static int
 decode_record_tbs(const msgpack_object *o, struct gsp_record *r)
 {
 	const msgpack_object *f = get_array(o, 6);
 	uint64_t kind;
 
-	if (!f || get_uint(&f[0], GSP_REC_LEFT, &kind) || kind == 0 ||
+	if (!f || get_uint(&f[0], GSP_REC_INTENT, &kind) || kind == 0 ||
 	    get_str(&f[1], r->subject, sizeof(r->subject)) ||
 	    get_uint(&f[2], UINT64_MAX, &r->gen) ||
 	    get_uint(&f[3], UINT64_MAX, &r->inc) ||
@@ -389,6 +419,8 @@ decode_record_tbs(const msgpack_object *o, struct gsp_record *r)
 	r->kind = (uint8_t)kind;
 	if (kind == GSP_REC_ALIVE)
 		return decode_alive(&f[5], r);
+	if (kind == GSP_REC_INTENT)
+		return decode_intent(&f[5], r);
 	return f[5].type == MSGPACK_OBJECT_NIL ? 0 : -EBADMSG;
 }
 
@@ -416,9 +448,9 @@ gsp_record_decode(const uint8_t *buf, size_t len, struct gsp_record *r)
 
 int
 gsp_msg_encode(const char *cluster, const char *sender, uint8_t type,
-	       uint32_t seq, const char *target, const uint8_t *const *recs,
-	       const size_t *lens, size_t n_recs, const uint8_t *sk,
-	       uint8_t *out, size_t cap, size_t *len)
+	       uint32_t seq, const char *target, uint64_t digest,
+	       const uint8_t *const *recs, const size_t *lens, size_t n_recs,
+	       const uint8_t *sk, uint8_t *out, size_t cap, size_t *len)
 {
 	struct gsp_buf b, o;
 	msgpack_packer pk;
@@ -432,7 +464,7 @@ gsp_msg_encode(const char *cluster, const char *sender, uint8_t type,
 		return -ENOMEM;
 	gsp_buf_init(&b, tbs, cap);
 	gsp_packer_init(&pk, &b);
-	msgpack_pack_array(&pk, 6);
+	msgpack_pack_array(&pk, 7);
 	pack_str(&pk, cluster);
 	pack_str(&pk, sender);
 	msgpack_pack_uint8(&pk, type);
@@ -441,6 +473,7 @@ gsp_msg_encode(const char *cluster, const char *sender, uint8_t type,
 	msgpack_pack_array(&pk, n_recs);
 	for (size_t i = 0; i < n_recs; i++)
 		msgpack_pack_bin_with_body(&pk, recs[i], lens[i]);
+	msgpack_pack_uint64(&pk, digest);
 	if (b.err) {
 		free(tbs);
 		return b.err;
@@ -458,7 +491,7 @@ gsp_msg_encode(const char *cluster, const char *sender, uint8_t type,
 static int
 decode_envelope(const msgpack_object *o, struct gsp_msg *m)
 {
-	const msgpack_object *f = get_array(o, 6);
+	const msgpack_object *f = get_array(o, 7);
 	uint64_t type, seq;
 
 	if (!f || get_str(&f[0], m->cluster, sizeof(m->cluster)) ||
@@ -467,7 +500,8 @@ decode_envelope(const msgpack_object *o, struct gsp_msg *m)
 	    get_uint(&f[3], UINT32_MAX, &seq) ||
 	    get_str(&f[4], m->target, sizeof(m->target)) ||
 	    f[5].type != MSGPACK_OBJECT_ARRAY ||
-	    f[5].via.array.size > GSP_MSG_RECS_MAX)
+	    f[5].via.array.size > GSP_MSG_RECS_MAX ||
+	    get_uint(&f[6], UINT64_MAX, &m->digest))
 		return -EBADMSG;
 	m->type = (uint8_t)type;
 	m->seq = (uint32_t)seq;

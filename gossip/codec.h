@@ -12,7 +12,8 @@
  *               sig = Ed25519(author key, context string | tbs)
  *
  *   envelope = [ cluster (str), sender (str), type (uint), seq (uint),
- *                target (str, "" when none), records (array of bin) ]
+ *                target (str, "" when none), records (array of bin),
+ *                intent digest (uint, see gsp_intent_digest) ]
  *              type: 1 ping, 2 ack, 3 ping-req (probe target for me),
  *                    4 gossip, 5 push-pull request, 6 push-pull response
  *              each records[i] is one signed(record), forwarded verbatim
@@ -24,6 +25,12 @@
  *                                       gossip ip (bin 4|16), port (uint),
  *                                       cert (bin, gossip/cert.h) ]
  *              kind 2 suspect, 3 dead, 4 left: body = nil
+ *              kind 5 drain intent: subject = target, generation = the
+ *                      intent's version, incarnation = 0, author = issuer,
+ *                      body = [ drained (bool), issued_at (uint),
+ *                               reason (str), user (str),
+ *                               expires_at (uint, 0 never),
+ *                               issuer cert (bin) ]
  *
  * Signatures cover the exact bytes received, so nothing is re-encoded and
  * a record travels unchanged from its author to every node. A later format
@@ -51,6 +58,7 @@
 #define GSP_REC_MAX 1400      /* one signed record */
 #define GSP_MSG_RECS_MAX 1024 /* records in one packet (push-pull) */
 #define GSP_SIGLEN 64
+#define GSP_REASON_LEN 256 /* drain reasons, NUL-terminated */
 
 enum gsp_msg_type {
 	GSP_MSG_PING = 1,
@@ -66,6 +74,7 @@ enum gsp_rec_kind {
 	GSP_REC_SUSPECT = 2,
 	GSP_REC_DEAD = 3,
 	GSP_REC_LEFT = 4,
+	GSP_REC_INTENT = 5,
 };
 
 /* An IP address (family 4 or 6, network order), and a port for gossip. */
@@ -90,8 +99,13 @@ struct gsp_record {
 	size_t n_addrs;
 	char ns_name[GSP_DNAME_LEN];
 	struct gsp_endpoint gossip;
-	uint8_t cert[GSP_CERT_MAX];
+	uint8_t cert[GSP_CERT_MAX]; /* alive: subject's; intent: issuer's */
 	size_t cert_len;
+	/* intent only */
+	bool drained;
+	uint64_t issued_at, expires_at;
+	char reason[GSP_REASON_LEN];
+	char user[GSP_NAME_LEN];
 	/* the signed bytes, as received or made */
 	const uint8_t *tbs;
 	size_t tbs_len;
@@ -107,6 +121,7 @@ struct gsp_msg {
 	uint8_t type;
 	uint32_t seq;
 	char target[GSP_NAME_LEN];
+	uint64_t digest;
 	const uint8_t *tbs;
 	size_t tbs_len;
 	const uint8_t *sig;
@@ -163,9 +178,9 @@ gsp_record_decode(const uint8_t *buf, size_t len, struct gsp_record *r);
  * @n_recs records taken from @recs/@lens, signed by @sk. */
 __attribute__((warn_unused_result)) int
 gsp_msg_encode(const char *cluster, const char *sender, uint8_t type,
-	       uint32_t seq, const char *target, const uint8_t *const *recs,
-	       const size_t *lens, size_t n_recs, const uint8_t *sk,
-	       uint8_t *out, size_t cap, size_t *len);
+	       uint32_t seq, const char *target, uint64_t digest,
+	       const uint8_t *const *recs, const size_t *lens, size_t n_recs,
+	       const uint8_t *sk, uint8_t *out, size_t cap, size_t *len);
 
 /* Decodes a plain packet (header included). Returns 0 (release with
  * gsp_msg_fini()) or -EBADMSG (nothing to release). */

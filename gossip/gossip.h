@@ -140,6 +140,7 @@ enum gsp_event_type {
 	GSP_EV_REFUTE,	  /* we refuted a suspicion about ourselves */
 	GSP_EV_SYNCED,	  /* first full-state exchange with a peer done */
 	GSP_EV_REAPED,	  /* a dead or left member was forgotten */
+	GSP_EV_INTENT,	  /* a new intent won, or one expired */
 };
 
 struct gsp_event {
@@ -164,6 +165,7 @@ struct gsp_member_info {
 	char ns_name[GSP_DNAME_LEN];
 	struct gsp_endpoint gossip;
 	uint64_t rtt_us;	 /* smoothed direct RTT, 0 unknown */
+	bool reached;		 /* our last probe of it got a direct ack */
 	uint64_t last_ack_ms;	 /* monotonic time of the last direct ack */
 	uint64_t state_since_ms; /* when it entered its state */
 };
@@ -182,6 +184,59 @@ void gsp_update_self(struct gsp *g, struct gsp_now now,
 /* Replaces the keyring (a reload during key rotation); NULL or an empty
  * keyring: plain packets. */
 void gsp_set_keyring(struct gsp *g, const struct gsp_keyring *kr);
+
+/*
+ * Drain intents. An intent (target, drained yes/no) is signed by the node
+ * that issues it, on behalf of a unix user, with a reason and an optional
+ * expiry; it carries the issuer's certificate, so it verifies on its own
+ * (from a state file, before any member is known). Versions are Lamport
+ * clocks: a new intent takes one more than the highest version this node
+ * has seen; between equal versions the issuer name decides. The newest
+ * intent for a target wins on every node.
+ */
+struct gsp_intent {
+	char target[GSP_NAME_LEN];
+	bool drained;	/* what the intent says */
+	bool effective; /* drained and not expired, now */
+	uint64_t version;
+	char issuer[GSP_NAME_LEN];
+	char user[GSP_NAME_LEN];
+	char reason[GSP_REASON_LEN];
+	uint64_t issued_at;  /* unix seconds */
+	uint64_t expires_at; /* unix seconds, 0: never */
+};
+
+/* Issues an intent about @target and spreads it. Returns the version (> 0)
+ * or a negative errno (-EINVAL for a bad name or reason). */
+int64_t gsp_drain(struct gsp *g, struct gsp_now now, const char *target,
+		  bool drained, const char *user, const char *reason,
+		  uint64_t expires_at);
+
+/* The winning intent about @target; false when there is none. */
+bool gsp_intent_get(const struct gsp *g, struct gsp_now now, const char *target,
+		    struct gsp_intent *out);
+
+/* Whether @name is drained now (an effective intent). */
+bool gsp_drained(const struct gsp *g, struct gsp_now now, const char *name);
+
+/* A digest of all intents held (targets and versions): equal on two nodes
+ * when they hold the same intents. Every packet carries the sender's, so
+ * gsp_peer_digest() tells who has caught up. */
+uint64_t gsp_intent_digest(const struct gsp *g);
+
+/* The digest member @name last sent us; false when unknown. */
+bool gsp_peer_digest(const struct gsp *g, const char *name, uint64_t *digest);
+
+/* Every intent as signed bytes, for the state file: calls @fn for each. */
+void gsp_intents_export(const struct gsp *g,
+			void (*fn)(void *ctx, const uint8_t *rec, size_t len),
+			void *ctx);
+
+/* Loads an intent saved by gsp_intents_export() (verified like one from
+ * the network). Returns 1 applied, 0 not newer, or a negative value when
+ * it does not verify. */
+int gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
+		      size_t len);
 
 /* Announces a graceful leave (a signed "left" record sent to every peer);
  * the caller flushes the outbox and stops. */

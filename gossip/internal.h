@@ -15,6 +15,8 @@
 #define REJ_REASON(code) (-(code)-1)
 #define RELAYS_MAX 64
 #define QUEUE_MAX 1024
+#define QUEUE_MEMBER 0
+#define QUEUE_INTENT 1
 
 /* A signed record as bytes, owned. */
 struct blob {
@@ -43,7 +45,17 @@ struct member {
 	uint32_t probe_seq;
 	uint64_t probe_sent;
 	uint64_t rtt_us, last_ack;
-	bool knows_us; /* has acked since our alive record last changed */
+	bool reached;	 /* the last finished probe was acked directly */
+	bool knows_us;	 /* has acked since our alive record last changed */
+	uint64_t digest; /* its intent digest, from its last packet */
+	bool has_digest;
+};
+
+/* The winning intent about one target. */
+struct intent {
+	struct gsp_record r; /* decoded (tbs/sig pointers not kept) */
+	struct blob rec;
+	bool expired_reported;
 };
 
 /* We probe a target on behalf of a requester (ping-req). */
@@ -67,6 +79,7 @@ struct tomb {
 struct queued {
 	struct blob rec;
 	char subject[GSP_NAME_LEN];
+	uint8_t family;	    /* QUEUE_MEMBER or QUEUE_INTENT: one of each */
 	uint32_t transmits; /* left */
 };
 
@@ -96,6 +109,10 @@ struct gsp {
 
 	struct tomb *tombs;
 	size_t n_tombs;
+
+	struct intent *intents; /* sorted by target */
+	size_t n_intents;
+	uint64_t lamport; /* highest intent version seen */
 
 	struct outq out;
 	struct gsp_event *events;
@@ -130,8 +147,8 @@ void gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 void gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
 		int old_state, const char *by);
 
-void gsp__queue(struct gsp *g, const char *subject, const uint8_t *rec,
-		size_t len);
+void gsp__queue(struct gsp *g, uint8_t family, const char *subject,
+		const uint8_t *rec, size_t len);
 
 uint32_t gsp__rand32(struct gsp *g);
 
@@ -142,6 +159,20 @@ void gsp__reap(struct gsp *g, struct gsp_now now);
 
 /* Active peer count (alive or suspect), for the log(n) scalings. */
 size_t gsp__active(const struct gsp *g);
+
+/* --- gossip/intent.c --- */
+
+/* Verifies (embedded issuer cert) and applies an intent record: 1 new
+ * winner, 0 not newer, or REJ(reason). */
+int gsp__intent_apply(struct gsp *g, struct gsp_now now,
+		      const struct gsp_record *r, const uint8_t *rec,
+		      size_t len);
+
+/* Reports intents that expired; returns the next expiry as a monotonic
+ * deadline, or NO_DEADLINE. */
+uint64_t gsp__intent_tick(struct gsp *g, struct gsp_now now);
+
+void gsp__intents_free(struct gsp *g);
 
 /* --- gossip/swim.c --- */
 

@@ -165,11 +165,14 @@ transmits(const struct gsp *g)
 }
 
 void
-gsp__queue(struct gsp *g, const char *subject, const uint8_t *rec, size_t len)
+gsp__queue(struct gsp *g, uint8_t family, const char *subject,
+	   const uint8_t *rec, size_t len)
 {
-	/* A newer record about the same member replaces the older one. */
+	/* A newer record about the same member (or the same target's newer
+	 * intent) replaces the older one. */
 	for (size_t i = 0; i < g->n_queue; i++) {
-		if (strcmp(g->queue[i].subject, subject) == 0) {
+		if (g->queue[i].family == family &&
+		    strcmp(g->queue[i].subject, subject) == 0) {
 			gsp__blob_set(&g->queue[i].rec, rec, len);
 			g->queue[i].transmits = transmits(g);
 			return;
@@ -188,6 +191,7 @@ gsp__queue(struct gsp *g, const char *subject, const uint8_t *rec, size_t len)
 	if (!q->rec.data)
 		return;
 	snprintf(q->subject, sizeof(q->subject), "%s", subject);
+	q->family = family;
 	q->transmits = transmits(g);
 	g->n_queue++;
 }
@@ -332,6 +336,8 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 
 	if (gsp_record_decode(rec, len, &r))
 		return REJ(GSP_REJ_DECODE);
+	if (r.kind == GSP_REC_INTENT)
+		return gsp__intent_apply(g, now, &r, rec, len);
 	struct member *m = gsp__find(g, r.subject);
 
 	/* The same bytes again: nothing to verify, nothing new. */
@@ -389,7 +395,7 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 						      : NO_DEADLINE;
 	if ((int)m->state != old_state)
 		m->state_since = now.ms;
-	gsp__queue(g, m->name, rec, len);
+	gsp__queue(g, QUEUE_MEMBER, m->name, rec, len);
 	gsp__event(g, (int)m->state != old_state ? GSP_EV_STATE : GSP_EV_UPDATE,
 		   m, old_state, r.author);
 	return 1;
@@ -432,7 +438,7 @@ gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 			gsp__blob_set(&self->state_rec, buf, len);
 			self->state = (enum gsp_state)rank(kind);
 		}
-		gsp__queue(g, self->name, buf, len);
+		gsp__queue(g, QUEUE_MEMBER, self->name, buf, len);
 		return;
 	}
 	int rc = gsp__apply(g, now, buf, len);
@@ -454,7 +460,8 @@ gsp__reap(struct gsp *g, struct gsp_now now)
 		blob_clear(&m->alive);
 		blob_clear(&m->state_rec);
 		for (size_t q = 0; q < g->n_queue; q++) {
-			if (strcmp(g->queue[q].subject, m->name) == 0) {
+			if (g->queue[q].family == QUEUE_MEMBER &&
+			    strcmp(g->queue[q].subject, m->name) == 0) {
 				blob_clear(&g->queue[q].rec);
 				g->queue[q] = g->queue[--g->n_queue];
 				break;
@@ -516,6 +523,7 @@ gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
 	memcpy(out->ns_name, m->ns_name, sizeof(out->ns_name));
 	out->gossip = m->gossip;
 	out->rtt_us = m->rtt_us;
+	out->reached = m->reached;
 	out->last_ack_ms = m->last_ack;
 	out->state_since_ms = m->state_since;
 	return true;
@@ -604,6 +612,7 @@ gsp_free(struct gsp *g)
 		blob_clear(&g->queue[i].rec);
 	free(g->queue);
 	free(g->tombs);
+	gsp__intents_free(g);
 	for (size_t i = 0; i < g->out.n; i++)
 		free(g->out.items[(g->out.head + i) % g->out.cap].data);
 	free(g->out.items);

@@ -63,8 +63,9 @@ build(struct gsp *g, uint8_t type, uint32_t seq, const char *target,
 
 	if (!plain)
 		return NULL;
-	if (gsp_msg_encode(g->cluster, g->m[0].name, type, seq, target, recs,
-			   lens, n, g->sk, plain, cap, len)) {
+	if (gsp_msg_encode(g->cluster, g->m[0].name, type, seq, target,
+			   gsp_intent_digest(g), recs, lens, n, g->sk, plain,
+			   cap, len)) {
 		free(plain);
 		return NULL;
 	}
@@ -166,9 +167,9 @@ gsp__send(struct gsp *g, struct gsp_now now, struct member *m,
 static uint8_t *
 full_state(struct gsp *g, uint8_t type, size_t *len)
 {
-	size_t n = 0, total = 0;
-	const uint8_t **recs = calloc(2 * g->n + 1, sizeof(*recs));
-	size_t *lens = calloc(2 * g->n + 1, sizeof(*lens));
+	size_t n = 0, total = 0, cap = 2 * g->n + g->n_intents + 1;
+	const uint8_t **recs = calloc(cap, sizeof(*recs));
+	size_t *lens = calloc(cap, sizeof(*lens));
 	uint8_t *data = NULL;
 
 	if (!recs || !lens)
@@ -185,6 +186,11 @@ full_state(struct gsp *g, uint8_t type, size_t *len)
 			lens[n++] = m->state_rec.len;
 			total += m->state_rec.len + 8;
 		}
+	}
+	for (size_t i = 0; i < g->n_intents && n < GSP_MSG_RECS_MAX; i++) {
+		recs[n] = g->intents[i].rec.data;
+		lens[n++] = g->intents[i].rec.len;
+		total += g->intents[i].rec.len + 8;
 	}
 	data = build(g, type, gsp__rand32(g), "", recs, lens, n,
 		     total + ENVELOPE_OVERHEAD, len);
@@ -327,7 +333,12 @@ open_packet(struct gsp *g, struct gsp_now now, const uint8_t *buf, size_t len,
 		reject(g, gsp__apply(g, now, msg->recs[i], msg->rec_len[i]));
 	*plain_out = plain;
 	/* The apply loop may have moved members in memory. */
-	return gsp__find(g, msg->sender);
+	s = gsp__find(g, msg->sender);
+	if (s) {
+		s->digest = msg->digest;
+		s->has_digest = true;
+	}
+	return s;
 fail:
 	gsp_msg_fini(msg);
 	free(plain);
@@ -343,6 +354,7 @@ ack_received(struct gsp *g, struct gsp_now now, struct member *from,
 	struct member *t = msg->target[0] ? gsp__find(g, msg->target) : from;
 	if (t && t->probing && t->probe_seq == msg->seq) {
 		t->probing = false;
+		t->reached = t == from;
 		if (t == from) {
 			uint64_t rtt = (now.ms - t->probe_sent) * 1000;
 			t->rtt_us = t->rtt_us ? (7 * t->rtt_us + rtt) / 8 : rtt;
@@ -497,6 +509,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 	}
 	if (m->probing && now.ms >= m->probe_sent + g->t.probe_interval_ms) {
 		m->probing = false;
+		m->reached = false;
 		/* No path reached it this round. */
 		if (m->state == GSP_ALIVE)
 			gsp__declare(g, now, m, GSP_REC_SUSPECT);
@@ -559,6 +572,7 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 	}
 	gsp__reap(g, now);
 	rejoin(g, now);
+	next = min64(next, gsp__intent_tick(g, now));
 
 	next = min64(next, g->next_gossip);
 	if (g->n_seeds)

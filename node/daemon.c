@@ -62,7 +62,10 @@ build_view(struct node_daemon *d, const struct node_config *cfg,
 		calloc(n ? n * GSP_ADDRS_MAX : 1, sizeof(*addrs));
 	size_t np = 0;
 	int r = -ENOMEM;
+	struct gsp_now now = { 0, 0 };
 
+	if (g)
+		now = node_gossip_now(d->gossip);
 	if (!peers || !info || !addrs)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -78,9 +81,17 @@ build_view(struct node_daemon *d, const struct node_config *cfg,
 		peers[np].ns_name = info[i].ns_name;
 		peers[np].addrs = a;
 		peers[np].n_addrs = info[i].n_addrs;
+		peers[np].redirect = info[i].state == GSP_ALIVE &&
+				     info[i].reached &&
+				     !gsp_drained(g, now, info[i].name);
+		peers[np].rtt_us = info[i].rtt_us;
 		np++;
 	}
-	r = node_view_build(cfg, peers, np, out, err, errlen);
+	struct node_view_state st = {
+		.drained = g && gsp_drained(g, now, cfg->node.name),
+		.ready = d->ready,
+	};
+	r = node_view_build(cfg, peers, np, g ? &st : NULL, out, err, errlen);
 out:
 	if (r == -ENOMEM && !*out)
 		snprintf(err, errlen, "out of memory");
@@ -97,12 +108,32 @@ on_members_changed(void *ctx)
 	struct dns_view *v = NULL;
 	char err[512];
 
+	if (!d->ready && d->gossip && node_gossip_synced(d->gossip)) {
+		d->ready = true;
+		uv_timer_stop(&d->sync_timer);
+		node_log(NODE_LOG_INFO, "synced: serving the zones", NULL);
+	}
 	if (build_view(d, d->cfg, &v, err, sizeof(err))) {
 		node_log(NODE_LOG_ERROR, "cannot rebuild the DNS view", "error",
 			 err, NULL);
 		return;
 	}
 	set_view(d, v);
+}
+
+/* startup_sync_timeout passed without a peer: serve what we know. */
+static void
+on_sync_timeout(uv_timer_t *t)
+{
+	struct node_daemon *d = t->data;
+
+	if (d->ready)
+		return;
+	d->ready = true;
+	node_log(NODE_LOG_WARN,
+		 "no peer synced within cluster.startup_sync_timeout; serving",
+		 NULL);
+	on_members_changed(d);
 }
 
 static void
@@ -172,6 +203,7 @@ stop(struct node_daemon *d)
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
 	uv_close((uv_handle_t *)&d->cookie_timer, NULL);
+	uv_close((uv_handle_t *)&d->sync_timer, NULL);
 }
 
 static void
@@ -253,12 +285,16 @@ node_daemon_run(struct node_config *cfg)
 		return 1;
 	}
 	d->cfg = cfg;
+	d->ready = !cfg->has_cluster;
 	uv_loop_init(&d->loop);
+	uv_timer_init(&d->loop, &d->sync_timer);
+	d->sync_timer.data = d;
 	if (cfg->has_cluster &&
 	    node_gossip_start(&d->loop, cfg, on_members_changed, d, &d->gossip,
 			      err, sizeof(err))) {
 		node_log(NODE_LOG_ERROR, "cannot join the cluster", "error",
 			 err, NULL);
+		uv_close((uv_handle_t *)&d->sync_timer, NULL);
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d->loop);
 		goto out;
@@ -266,12 +302,16 @@ node_daemon_run(struct node_config *cfg)
 	if (build_view(d, cfg, &v, err, sizeof(err))) {
 		node_log(NODE_LOG_ERROR, "bad zone data", "error", err, NULL);
 		node_gossip_close(d->gossip);
+		uv_close((uv_handle_t *)&d->sync_timer, NULL);
 		uv_run(&d->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&d->loop);
 		goto out;
 	}
 	set_view(d, v);
 	randombytes_buf(d->cookies.current, sizeof(d->cookies.current));
+	if (!d->ready)
+		uv_timer_start(&d->sync_timer, on_sync_timeout,
+			       cfg->cluster.startup_sync_timeout_ms, 0);
 
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);

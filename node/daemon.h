@@ -31,6 +31,8 @@ struct node_daemon {
 	uv_timer_t cookie_timer;
 	struct node_gossip *gossip; /* NULL: standalone */
 	struct node_control *control;
+	bool ready; /* synced, or startup_sync_timeout passed */
+	uv_timer_t sync_timer;
 	bool leaving;
 	int exit_code;
 };

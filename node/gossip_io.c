@@ -13,6 +13,7 @@
 
 #include "gossip/cert.h"
 #include "gossip/gossip.h"
+#include "node/intent_store.h"
 #include "node/keyfile.h"
 #include "node/log.h"
 
@@ -36,6 +37,7 @@ struct node_gossip {
 	void (*done)(void *ctx);
 	void *done_ctx;
 	struct stream *streams; /* open exchanges, closed with us */
+	char *state_dir;
 };
 
 /* A push-pull exchange over TCP, in either direction. */
@@ -57,16 +59,40 @@ struct stream {
 static void pump(struct node_gossip *ng);
 
 static struct gsp_now
-now_of(struct node_gossip *ng)
+now_of(const struct node_gossip *ng)
 {
 	struct gsp_now t = { uv_now(ng->loop), (uint64_t)time(NULL) };
 	return t;
+}
+
+struct gsp_now
+node_gossip_now(const struct node_gossip *ng)
+{
+	return now_of(ng);
+}
+
+struct gsp *
+node_gossip_state_mut(struct node_gossip *ng)
+{
+	return ng->g;
+}
+
+void
+node_gossip_kick(struct node_gossip *ng)
+{
+	pump(ng);
 }
 
 uint64_t
 node_gossip_now_ms(const struct node_gossip *ng)
 {
 	return uv_now(ng->loop);
+}
+
+bool
+node_gossip_synced(const struct node_gossip *ng)
+{
+	return gsp_synced(ng->g);
 }
 
 const struct gsp *
@@ -321,6 +347,35 @@ on_stream_accept(uv_stream_t *server, int status)
 /* --- events, the outbox and the timer --- */
 
 static void
+log_intent(struct node_gossip *ng, const struct gsp_event *ev)
+{
+	struct gsp_intent in;
+	char version[24], expires[24];
+
+	if (!gsp_intent_get(ng->g, now_of(ng), ev->name, &in))
+		return;
+	snprintf(version, sizeof(version), "%" PRIu64, in.version);
+	snprintf(expires, sizeof(expires), "%" PRIu64, in.expires_at);
+	node_log(NODE_LOG_INFO,
+		 in.drained && !in.effective ? "drain intent expired"
+					     : "drain intent applied",
+		 "target", in.target, "drained", in.effective ? "yes" : "no",
+		 "version", version, "issuer", in.issuer, "user", in.user,
+		 "reason", in.reason, "expires_at",
+		 in.expires_at ? expires : "never", NULL);
+}
+
+static void
+save_intents(struct node_gossip *ng)
+{
+	char err[512];
+
+	if (node_intents_save(ng->state_dir, ng->g, err, sizeof(err)))
+		node_log(NODE_LOG_ERROR, "cannot save drain intents", "error",
+			 err, NULL);
+}
+
+static void
 log_event(const struct gsp_event *ev)
 {
 	char gen[24], inc[24];
@@ -354,6 +409,8 @@ log_event(const struct gsp_event *ev)
 		node_log(NODE_LOG_INFO, "member forgotten", "member", ev->name,
 			 NULL);
 		break;
+	case GSP_EV_INTENT:
+		break; /* log_intent(), with the intent's details */
 	}
 }
 
@@ -366,7 +423,7 @@ pump(struct node_gossip *ng)
 {
 	struct gsp_out o;
 	struct gsp_event ev;
-	bool changed = false;
+	bool changed = false, intents = false;
 
 	if (ng->closing && !ng->done)
 		return;
@@ -388,8 +445,16 @@ pump(struct node_gossip *ng)
 	}
 	while (gsp_event_next(ng->g, &ev)) {
 		log_event(&ev);
+		if (ev.type == GSP_EV_INTENT) {
+			log_intent(ng, &ev);
+			intents = true;
+		}
 		changed = true;
 	}
+	/* On disk before anyone is told: a node killed now restarts with
+	 * every intent it has applied. */
+	if (intents)
+		save_intents(ng);
 	if (changed && ng->cb)
 		ng->cb(ng->ctx);
 	if (ng->closing)
@@ -599,6 +664,7 @@ handle_closed(uv_handle_t *h)
 	void (*done)(void *) = ng->done;
 	void *ctx = ng->done_ctx;
 	gsp_free(ng->g);
+	free(ng->state_dir);
 	free(ng);
 	if (done)
 		done(ctx);
@@ -646,7 +712,7 @@ node_gossip_start(uv_loop_t *loop, const struct node_config *cfg,
 	struct node_gossip *ng = calloc(1, sizeof(*ng));
 	const struct sockaddr *sa =
 		(const struct sockaddr *)&cfg->cluster.listen.ss;
-	int r;
+	int r = -ENOMEM;
 
 	*out = NULL;
 	if (!ng)
@@ -654,9 +720,25 @@ node_gossip_start(uv_loop_t *loop, const struct node_config *cfg,
 	ng->loop = loop;
 	ng->cb = cb;
 	ng->ctx = ctx;
-	if ((r = make_state(ng, cfg, err, errlen))) {
+	ng->state_dir = strdup(cfg->node.state_dir);
+	if (!ng->state_dir || (r = make_state(ng, cfg, err, errlen))) {
+		free(ng->state_dir);
 		free(ng);
 		return r;
+	}
+	char ierr[512];
+	int loaded = node_intents_load(ng->state_dir, ng->g, now_of(ng), ierr,
+				       sizeof(ierr));
+	if (ierr[0]) {
+		node_log(NODE_LOG_ERROR, "drain intents file corrupt", "error",
+			 ierr, NULL);
+		save_intents(ng); /* what did verify, back on disk */
+	}
+	if (loaded > 0) {
+		char n[16];
+		snprintf(n, sizeof(n), "%d", loaded);
+		node_log(NODE_LOG_INFO, "drain intents loaded", "count", n,
+			 NULL);
 	}
 	uv_udp_init(loop, &ng->udp);
 	uv_tcp_init(loop, &ng->server);

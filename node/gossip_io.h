@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "gossip/gossip.h"
 #include "node/config.h"
 
 struct gsp;
@@ -36,8 +37,20 @@ void node_gossip_leave(struct node_gossip *ng, void (*done)(void *ctx),
 /* Closes without a word (errors at start-up). */
 void node_gossip_close(struct node_gossip *ng);
 
+/* Whether a full-state exchange with a peer has completed. */
+bool node_gossip_synced(const struct node_gossip *ng);
+
 /* The state machine, for reading members and stats. */
 const struct gsp *node_gossip_state(const struct node_gossip *ng);
+
+/* The state machine, for commands that change it (drain); call
+ * node_gossip_kick() afterwards so what it queued goes out now. */
+struct gsp *node_gossip_state_mut(struct node_gossip *ng);
+
+void node_gossip_kick(struct node_gossip *ng);
+
+/* The time as the state machine wants it. */
+struct gsp_now node_gossip_now(const struct node_gossip *ng);
 
 /* Monotonic milliseconds of the gossip clock, for ages. */
 uint64_t node_gossip_now_ms(const struct node_gossip *ng);

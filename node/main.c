@@ -70,7 +70,7 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		struct dns_view *v = NULL;
-		if (node_view_build(cfg, NULL, 0, &v, err, sizeof(err))) {
+		if (node_view_build(cfg, NULL, 0, NULL, &v, err, sizeof(err))) {
 			fprintf(stderr, "pmgtmd: %s: %s\n", path, err);
 			node_config_free(cfg);
 			return 1;

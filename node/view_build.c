@@ -119,10 +119,51 @@ zone_ns(const struct node_config *cfg, const struct node_zone *cz,
 	return 0;
 }
 
+static int
+cmp_rtt(const void *a, const void *b)
+{
+	const struct node_peer *x = *(const struct node_peer *const *)a;
+	const struct node_peer *y = *(const struct node_peer *const *)b;
+
+	if (x->rtt_us != y->rtt_us)
+		return x->rtt_us < y->rtt_us ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The redirect targets of a drained node, best RTT first. */
+static struct dns_spec_host *
+redirects(const struct node_peer *peers, size_t n, size_t *count)
+{
+	const struct node_peer **order = calloc(n ? n : 1, sizeof(*order));
+	struct dns_spec_host *hosts = calloc(n ? n : 1, sizeof(*hosts));
+	size_t k = 0;
+
+	*count = 0;
+	if (!order || !hosts) {
+		free(order);
+		free(hosts);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (peers[i].redirect && peers[i].n_addrs)
+			order[k++] = &peers[i];
+	qsort(order, k, sizeof(*order), cmp_rtt);
+	for (size_t i = 0; i < k; i++) {
+		hosts[i].name = order[i]->name;
+		hosts[i].addrs = order[i]->addrs;
+		hosts[i].n_addrs = order[i]->n_addrs;
+	}
+	free(order);
+	*count = k;
+	return hosts;
+}
+
 int
 node_view_build(const struct node_config *cfg, const struct node_peer *peers,
-		size_t n_peers, struct dns_view **out, char *err, size_t errlen)
+		size_t n_peers, const struct node_view_state *st,
+		struct dns_view **out, char *err, size_t errlen)
 {
+	struct dns_spec_host *redirect = NULL;
 	size_t n_zones = cfg->dns.n_zones;
 	struct scratch s = { 0 };
 	int r = -ENOMEM;
@@ -177,8 +218,22 @@ node_view_build(const struct node_config *cfg, const struct node_peer *peers,
 		.zones = zones,
 		.n_zones = n_zones,
 	};
+	if (st && !st->ready) {
+		/* Not synced yet: refuse, whatever we believed before. */
+		spec.drained = true;
+		spec.drain_mode = DNS_DRAIN_REFUSE;
+	} else if (st && st->drained) {
+		spec.drained = true;
+		redirect = redirects(peers, n_peers, &spec.n_peers);
+		spec.peers = redirect;
+		if (!redirect) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
 	r = dns_view_new(&spec, out, err, errlen);
 out:
+	free(redirect);
 	if (r == -ENOMEM && !err[0])
 		snprintf(err, errlen, "out of memory building the DNS view");
 	free(zones);

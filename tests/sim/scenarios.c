@@ -14,23 +14,11 @@
 #include <sodium.h>
 
 #include "gossip/codec.h"
+#include "scenarios.h"
 #include "sim.h"
 
-static int passed, failed;
+int sim_passed, sim_failed;
 static uint64_t base_seed;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (cond) {                                                    \
-			passed++;                                              \
-			printf("ok - ");                                       \
-		} else {                                                       \
-			failed++;                                              \
-			printf("FAIL - ");                                     \
-		}                                                              \
-		printf(__VA_ARGS__);                                           \
-		printf("\n");                                                  \
-	} while (0)
 
 #define ALIVE (1u << GSP_ALIVE)
 #define DEAD (1u << GSP_DEAD)
@@ -328,16 +316,16 @@ rejections(void)
 	      (unsigned long long)dec0);
 
 	/* Signed by n1's key but claiming to be n2: bad signature. */
-	int rc = gsp_msg_encode("sim", "n2", GSP_MSG_PING, 1, "n0", NULL, NULL,
-				0, s.nodes[1].sk, pkt, sizeof(pkt), &len);
+	int rc = gsp_msg_encode("sim", "n2", GSP_MSG_PING, 1, "n0", 0, NULL,
+				NULL, 0, s.nodes[1].sk, pkt, sizeof(pkt), &len);
 	sim_inject(&s, 1, 0, pkt, len);
 	sim_run(&s, s.now + 10);
 	CHECK(rc == 0 && st->rejected[GSP_REJ_SIGNATURE] == 1,
 	      "forged sender: bad signature counted");
 
 	/* Another cluster's name. */
-	rc = gsp_msg_encode("other", "n1", GSP_MSG_PING, 1, "n0", NULL, NULL, 0,
-			    s.nodes[1].sk, pkt, sizeof(pkt), &len);
+	rc = gsp_msg_encode("other", "n1", GSP_MSG_PING, 1, "n0", 0, NULL, NULL,
+			    0, s.nodes[1].sk, pkt, sizeof(pkt), &len);
 	sim_inject(&s, 1, 0, pkt, len);
 	sim_run(&s, s.now + 10);
 	CHECK(rc == 0 && st->rejected[GSP_REJ_CLUSTER] == 1,
@@ -359,7 +347,7 @@ rejections(void)
 	rc |= gsp_cert_encode(&cert, r.cert, sizeof(r.cert), &r.cert_len);
 	rc |= gsp_record_encode(&r, sk, rec, sizeof(rec), &rlen);
 	const uint8_t *recs[1] = { rec };
-	rc |= gsp_msg_encode("sim", "mallory", GSP_MSG_PING, 1, "n0", recs,
+	rc |= gsp_msg_encode("sim", "mallory", GSP_MSG_PING, 1, "n0", 0, recs,
 			     &rlen, 1, sk, pkt, sizeof(pkt), &len);
 	sim_inject(&s, 1, 0, pkt, len);
 	sim_run(&s, s.now + 10);
@@ -372,7 +360,7 @@ rejections(void)
 			    s.ca_sk);
 	rc |= gsp_cert_encode(&cert, r.cert, sizeof(r.cert), &r.cert_len);
 	rc |= gsp_record_encode(&r, sk, rec, sizeof(rec), &rlen);
-	rc |= gsp_msg_encode("sim", "mallory", GSP_MSG_PING, 1, "n0", recs,
+	rc |= gsp_msg_encode("sim", "mallory", GSP_MSG_PING, 1, "n0", 0, recs,
 			     &rlen, 1, sk, pkt, sizeof(pkt), &len);
 	sim_inject(&s, 1, 0, pkt, len);
 	sim_run(&s, s.now + 10);
@@ -402,8 +390,8 @@ rejections(void)
 	sim_run(&s, s.now + 3000);
 	uint64_t old_before = st->rejected[GSP_REJ_OLD];
 	const uint8_t *orecs[1] = { old };
-	rc |= gsp_msg_encode("sim", "n1", GSP_MSG_GOSSIP, 0, "", orecs, &olen,
-			     1, s.nodes[1].sk, pkt, sizeof(pkt), &len);
+	rc |= gsp_msg_encode("sim", "n1", GSP_MSG_GOSSIP, 0, "", 0, orecs,
+			     &olen, 1, s.nodes[1].sk, pkt, sizeof(pkt), &len);
 	sim_inject(&s, 1, 0, pkt, len);
 	sim_run(&s, s.now + 10);
 	CHECK(rc == 0 && st->rejected[GSP_REJ_OLD] == old_before + 1 &&
@@ -444,8 +432,8 @@ sealed(void)
 	CHECK(ok, "sealed cluster converges at %.3f s", when / 1000.0);
 
 	const struct gsp_stats *st = gsp_stats(s.nodes[0].g);
-	int rc = gsp_msg_encode("sim", "n1", GSP_MSG_PING, 1, "n0", NULL, NULL,
-				0, s.nodes[1].sk, pkt, sizeof(pkt), &len);
+	int rc = gsp_msg_encode("sim", "n1", GSP_MSG_PING, 1, "n0", 0, NULL,
+				NULL, 0, s.nodes[1].sk, pkt, sizeof(pkt), &len);
 	sim_inject(&s, 1, 0, pkt, len);
 	sim_run(&s, s.now + 10);
 	CHECK(rc == 0 && st->rejected[GSP_REJ_PLAIN] == 1,
@@ -563,7 +551,8 @@ main(int argc, char **argv)
 	sealed();
 	late_seed();
 	reaped();
+	intent_scenarios(base_seed);
 	converge50();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	printf("%d passed, %d failed\n", sim_passed, sim_failed);
+	return sim_failed ? 1 : 0;
 }

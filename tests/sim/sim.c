@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sodium.h>
 
+static struct gsp_now now_of(const struct sim *s);
+
 struct sim_pkt {
 	uint64_t at;
 	uint64_t order; /* FIFO among equal times */
@@ -65,8 +67,11 @@ sim_init(struct sim *s, uint64_t seed, bool wan)
 void
 sim_fini(struct sim *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		gsp_free(s->nodes[i].g);
+		for (size_t k = 0; k < s->nodes[i].n_saved; k++)
+			free(s->nodes[i].saved[k]);
+	}
 	for (size_t i = 0; i < s->n_pkts; i++)
 		free(s->pkts[i].data);
 	free(s->pkts);
@@ -77,6 +82,12 @@ now_of(const struct sim *s)
 {
 	struct gsp_now t = { s->now, s->epoch + s->now / 1000 };
 	return t;
+}
+
+struct gsp_now
+sim_now(const struct sim *s)
+{
+	return now_of(s);
 }
 
 /* --- packet heap --- */
@@ -192,6 +203,11 @@ drain_events(struct sim *s, int i)
 			n->suspects_seen++;
 		if (ev.type == GSP_EV_STATE && ev.new_state == GSP_DEAD)
 			n->deads_seen++;
+		if (ev.type == GSP_EV_SYNCED && !n->synced_at) {
+			struct gsp_now t = now_of(s);
+			n->synced_at = s->now ? s->now : 1;
+			n->drained_at_sync = gsp_drained(n->g, t, n->name);
+		}
 		if (!s->quiet && ev.type == GSP_EV_STATE)
 			printf("# %8.3f s  %s: %s %s -> %s (by %s)\n",
 			       s->now / 1000.0, n->name, ev.name,
@@ -275,6 +291,15 @@ start(struct sim *s, int i)
 		fprintf(stderr, "sim: gsp_new failed for %s\n", n->name);
 		abort();
 	}
+	/* What the state file held, before anything else. */
+	for (size_t k = 0; k < n->n_saved; k++) {
+		int rc = gsp_intent_import(n->g, now_of(s), n->saved[k],
+					   n->saved_len[k]);
+		(void)rc;
+		free(n->saved[k]);
+	}
+	n->n_saved = 0;
+	n->synced_at = 0;
 	n->up = true;
 	if (i != 0)
 		gsp_join(n->g, now_of(s), &s->nodes[0].ep, 1);
@@ -306,11 +331,24 @@ sim_add(struct sim *s)
 	return i;
 }
 
+static void
+save_one(void *ctx, const uint8_t *rec, size_t len)
+{
+	struct sim_node *n = ctx;
+
+	if (n->n_saved == 64)
+		return;
+	n->saved[n->n_saved] = malloc(len);
+	memcpy(n->saved[n->n_saved], rec, len);
+	n->saved_len[n->n_saved++] = len;
+}
+
 void
 sim_kill(struct sim *s, int i)
 {
 	struct sim_node *n = &s->nodes[i];
 
+	gsp_intents_export(n->g, save_one, n);
 	n->up = false;
 	gsp_free(n->g);
 	n->g = NULL;

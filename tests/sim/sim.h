@@ -26,6 +26,11 @@ struct sim_node {
 	uint8_t sk[GSP_SK_LEN];
 	uint8_t cert[GSP_CERT_MAX];
 	size_t cert_len;
+	/* intents saved at kill time (the state file), loaded at restart */
+	uint8_t *saved[64];
+	size_t saved_len[64], n_saved;
+	uint64_t synced_at; /* when its first sync happened, 0 not yet */
+	bool drained_at_sync;
 	uint64_t suspects_seen; /* SUSPECT events this node logged */
 	uint64_t deads_seen;	/* DEAD events this node logged */
 };
@@ -93,6 +98,9 @@ bool sim_all_see(struct sim *s, const char *name, unsigned states);
 /* Delivers raw bytes to node @to as if sent from node @from. */
 void sim_inject(struct sim *s, int from, int to, const uint8_t *buf,
 		size_t len);
+
+/* The world's time as a state machine sees it. */
+struct gsp_now sim_now(const struct sim *s);
 
 /* Random number from the world's generator. */
 uint64_t sim_rand(struct sim *s);

@@ -100,7 +100,7 @@ test_msg_round_trip(void **state)
 	const uint8_t *recs[2] = { rec, rec };
 	size_t lens[2] = { rlen, rlen };
 	assert_int_equal(gsp_msg_encode("prod", "lb1", GSP_MSG_PING_REQ, 77,
-					"lb3", recs, lens, 2, sk, pkt,
+					"lb3", 0, recs, lens, 2, sk, pkt,
 					sizeof(pkt), &len),
 			 0);
 	memset(&m, 0, sizeof(m));
@@ -117,7 +117,7 @@ test_msg_round_trip(void **state)
 	gsp_msg_fini(&m);
 
 	/* Too small a buffer is an error, not an overflow. */
-	assert_int_equal(gsp_msg_encode("prod", "lb1", GSP_MSG_PING, 1, "",
+	assert_int_equal(gsp_msg_encode("prod", "lb1", GSP_MSG_PING, 1, "", 0,
 					recs, lens, 2, sk, pkt, 200, &len),
 			 -ENOSPC);
 }

@@ -1,0 +1,265 @@
+/*
+ * Drain intents: which node is out of service, by whose word. One winning
+ * intent per target: the highest (version, issuer). Versions are Lamport
+ * clocks, so an intent issued after seeing another always wins over it,
+ * and two issued at the same moment resolve the same way everywhere.
+ */
+#include "gossip/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+static struct intent *
+find(const struct gsp *g, const char *target)
+{
+	for (size_t i = 0; i < g->n_intents; i++)
+		if (strcmp(g->intents[i].r.subject, target) == 0)
+			return &g->intents[i];
+	return NULL;
+}
+
+/* Whether @a beats @b. */
+static bool
+newer(const struct gsp_record *a, const struct gsp_record *b)
+{
+	if (a->gen != b->gen)
+		return a->gen > b->gen;
+	return strcmp(a->author, b->author) > 0;
+}
+
+static bool
+effective(const struct gsp_record *r, uint64_t unix_s)
+{
+	return r->drained && (!r->expires_at || unix_s < r->expires_at);
+}
+
+static void
+emit(struct gsp *g, const struct intent *in, uint64_t unix_s)
+{
+	struct gsp_event *ev;
+
+	size_t before = g->n_events;
+
+	gsp__event(g, GSP_EV_INTENT, NULL, -1, in->r.author);
+	if (g->n_events == before)
+		return; /* no memory for it */
+	/* The event just queued is the last one in the ring. */
+	ev = &g->events[(g->head_events + g->n_events - 1) % g->cap_events];
+	snprintf(ev->name, sizeof(ev->name), "%s", in->r.subject);
+	ev->new_state = effective(&in->r, unix_s);
+	ev->gen = in->r.gen;
+}
+
+int
+gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
+		  const uint8_t *rec, size_t len)
+{
+	struct gsp_cert cert;
+	struct intent *cur = find(g, r->subject);
+
+	if (cur && cur->rec.len == len && !memcmp(cur->rec.data, rec, len))
+		return 0;
+	if (!gsp_name_valid(r->subject) || r->inc != 0)
+		return REJ(GSP_REJ_DECODE);
+	if (gsp_cert_decode(r->cert, r->cert_len, &cert))
+		return REJ(GSP_REJ_CERT);
+	int v = gsp_cert_verify(&cert, g->ca_pk, now.unix_s);
+	if (v == GSP_ECERTEXPIRED)
+		return REJ(GSP_REJ_EXPIRED);
+	if (v || strcmp(cert.name, r->author) != 0)
+		return REJ(GSP_REJ_CERT);
+	if (gsp_record_check(r, cert.pk))
+		return REJ(GSP_REJ_SIGNATURE);
+
+	if (r->gen > g->lamport)
+		g->lamport = r->gen;
+	if (cur && !newer(r, &cur->r))
+		return newer(&cur->r, r) ? REJ(GSP_REJ_OLD) : 0;
+	if (!cur) {
+		struct intent *p =
+			realloc(g->intents, (g->n_intents + 1) * sizeof(*p));
+		if (!p)
+			return 0;
+		g->intents = p;
+		/* Keep them sorted by target: the digest depends on order. */
+		size_t at = 0;
+		while (at < g->n_intents &&
+		       strcmp(g->intents[at].r.subject, r->subject) < 0)
+			at++;
+		memmove(&g->intents[at + 1], &g->intents[at],
+			(g->n_intents - at) * sizeof(*p));
+		g->n_intents++;
+		cur = &g->intents[at];
+		memset(cur, 0, sizeof(*cur));
+	}
+	cur->r = *r;
+	cur->r.tbs = NULL;
+	cur->r.sig = NULL;
+	cur->expired_reported = false;
+	gsp__blob_set(&cur->rec, rec, len);
+	gsp__queue(g, QUEUE_INTENT, r->subject, rec, len);
+	emit(g, cur, now.unix_s);
+	return 1;
+}
+
+int64_t
+gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
+	  const char *user, const char *reason, uint64_t expires_at)
+{
+	struct gsp_record r;
+	uint8_t buf[GSP_REC_MAX];
+	size_t len;
+
+	g->unix_s = now.unix_s;
+	if (!gsp_name_valid(target) || strlen(user) >= sizeof(r.user) ||
+	    strlen(reason) >= sizeof(r.reason))
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	r.kind = GSP_REC_INTENT;
+	snprintf(r.subject, sizeof(r.subject), "%s", target);
+	memcpy(r.author, g->m[0].name, sizeof(r.author));
+	r.gen = ++g->lamport;
+	r.drained = drained;
+	r.issued_at = now.unix_s;
+	r.expires_at = expires_at;
+	snprintf(r.user, sizeof(r.user), "%s", user);
+	snprintf(r.reason, sizeof(r.reason), "%s", reason);
+	memcpy(r.cert, g->cert, g->cert_len);
+	r.cert_len = g->cert_len;
+	if (gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len))
+		return -ENOSPC;
+	struct gsp_record d;
+	if (gsp_record_decode(buf, len, &d) ||
+	    gsp__intent_apply(g, now, &d, buf, len) != 1)
+		return -EINVAL;
+	return (int64_t)r.gen;
+}
+
+static void
+to_info(const struct intent *in, uint64_t unix_s, struct gsp_intent *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->target, in->r.subject, sizeof(out->target));
+	out->drained = in->r.drained;
+	out->effective = effective(&in->r, unix_s);
+	out->version = in->r.gen;
+	memcpy(out->issuer, in->r.author, sizeof(out->issuer));
+	memcpy(out->user, in->r.user, sizeof(out->user));
+	memcpy(out->reason, in->r.reason, sizeof(out->reason));
+	out->issued_at = in->r.issued_at;
+	out->expires_at = in->r.expires_at;
+}
+
+bool
+gsp_intent_get(const struct gsp *g, struct gsp_now now, const char *target,
+	       struct gsp_intent *out)
+{
+	const struct intent *in = find(g, target);
+
+	if (!in)
+		return false;
+	to_info(in, now.unix_s, out);
+	return true;
+}
+
+bool
+gsp_drained(const struct gsp *g, struct gsp_now now, const char *name)
+{
+	const struct intent *in = find(g, name);
+
+	return in && effective(&in->r, now.unix_s);
+}
+
+uint64_t
+gsp_intent_digest(const struct gsp *g)
+{
+	crypto_generichash_state st;
+	uint8_t h[8];
+	uint64_t d = 0;
+
+	if (!g->n_intents)
+		return 0;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	for (size_t i = 0; i < g->n_intents; i++) {
+		const struct gsp_record *r = &g->intents[i].r;
+		uint8_t v[8];
+		for (int k = 0; k < 8; k++)
+			v[k] = (uint8_t)(r->gen >> (56 - 8 * k));
+		crypto_generichash_update(&st, (const uint8_t *)r->subject,
+					  strlen(r->subject) + 1);
+		crypto_generichash_update(&st, (const uint8_t *)r->author,
+					  strlen(r->author) + 1);
+		crypto_generichash_update(&st, v, sizeof(v));
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	for (int k = 0; k < 8; k++)
+		d = d << 8 | h[k];
+	return d ? d : 1; /* 0 means "no intents" */
+}
+
+bool
+gsp_peer_digest(const struct gsp *g, const char *name, uint64_t *digest)
+{
+	for (size_t i = 1; i < g->n; i++) {
+		if (strcmp(g->m[i].name, name) == 0 && g->m[i].has_digest) {
+			*digest = g->m[i].digest;
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+gsp_intents_export(const struct gsp *g,
+		   void (*fn)(void *ctx, const uint8_t *rec, size_t len),
+		   void *ctx)
+{
+	for (size_t i = 0; i < g->n_intents; i++)
+		fn(ctx, g->intents[i].rec.data, g->intents[i].rec.len);
+}
+
+int
+gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
+		  size_t len)
+{
+	struct gsp_record r;
+
+	g->unix_s = now.unix_s;
+	if (gsp_record_decode(rec, len, &r) || r.kind != GSP_REC_INTENT)
+		return REJ(GSP_REJ_DECODE);
+	return gsp__intent_apply(g, now, &r, rec, len);
+}
+
+uint64_t
+gsp__intent_tick(struct gsp *g, struct gsp_now now)
+{
+	uint64_t next = NO_DEADLINE;
+
+	for (size_t i = 0; i < g->n_intents; i++) {
+		struct intent *in = &g->intents[i];
+		if (!in->r.drained || !in->r.expires_at || in->expired_reported)
+			continue;
+		if (now.unix_s >= in->r.expires_at) {
+			in->expired_reported = true;
+			emit(g, in, now.unix_s);
+			continue;
+		}
+		uint64_t at = now.ms + (in->r.expires_at - now.unix_s) * 1000;
+		if (at < next)
+			next = at;
+	}
+	return next;
+}
+
+void
+gsp__intents_free(struct gsp *g)
+{
+	for (size_t i = 0; i < g->n_intents; i++)
+		free(g->intents[i].rec.data);
+	free(g->intents);
+	g->intents = NULL;
+	g->n_intents = 0;
+}

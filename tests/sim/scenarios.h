@@ -1,0 +1,40 @@
+/*
+ * Shared by the scenario files of tests/sim.
+ */
+#ifndef PMGTM_TESTS_SIM_SCENARIOS_H
+#define PMGTM_TESTS_SIM_SCENARIOS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim.h"
+
+extern int sim_passed, sim_failed;
+
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (cond) {                                                    \
+			sim_passed++;                                          \
+			printf("ok - ");                                       \
+		} else {                                                       \
+			sim_failed++;                                          \
+			printf("FAIL - ");                                     \
+		}                                                              \
+		printf(__VA_ARGS__);                                           \
+		printf("\n");                                                  \
+		fflush(stdout);                                                \
+	} while (0)
+
+struct intent_want {
+	const char *target;
+	bool drained;
+};
+
+/* tests/sim/intents.c */
+void intent_scenarios(uint64_t seed);
+
+/* From gsp_drain() at node @from until node @target holds the intent. */
+uint64_t sim_drain_to_target_ms(struct sim *s, int from, int target);
+
+#endif
