@@ -11,7 +11,8 @@
 # default 3), CLIENTS (dnsperf -c, default 4), OUTSTANDING (dnsperf -q,
 # default 100), NAMES (distinct query names, default 10000), SERVER_CPU
 # (default 0), CLIENT_CPU (default 1), WAIT_QUIET (seconds in all to wait
-# for idle CPUs before the measurements, default 0), KEEP_TMP=1 keeps the
+# for idle CPUs before the measurements, default 0), RATE (dnsperf -Q:
+# queries/s offered, default 0 = as fast as it can), KEEP_TMP=1 keeps the
 # temp dir.
 #
 # All traffic goes to 127.0.0.61-63 only. See bench/README.md.
@@ -47,6 +48,7 @@ NAMES=${NAMES:-10000}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 WAIT_QUIET=${WAIT_QUIET:-0}
+RATE=${RATE:-0}
 
 # shellcheck source=bench/common.sh
 . "$ROOT/bench/common.sh"
@@ -55,7 +57,7 @@ declare -A PID=() STATUS=() RESULT=()
 for tool in dnsperf dig taskset awk getconf; do
 	command -v "$tool" >/dev/null || { echo "missing tool: $tool (deploy/install-deps.sh)" >&2; exit 1; }
 done
-for v in DURATION WARMUP REPEAT CLIENTS OUTSTANDING NAMES SERVER_CPU CLIENT_CPU WAIT_QUIET; do
+for v in DURATION WARMUP REPEAT CLIENTS OUTSTANDING NAMES SERVER_CPU CLIENT_CPU WAIT_QUIET RATE; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a non-negative integer" >&2; exit 2; }
 done
 [ "$REPEAT" -ge 1 ] && [ "$DURATION" -ge 1 ] || { echo "DURATION and REPEAT must be >= 1" >&2; exit 2; }
@@ -124,9 +126,10 @@ fail_server() { # $1: server, $2: reason
 # In the background + wait, so that a signal to this script is handled at
 # once (bash runs traps only after a foreground command ends).
 run_dnsperf() { # $1: server, $2: seconds, $3: output file
-	local s=$1 rc=0
+	local s=$1 rc=0 rate=()
+	[ "$RATE" -gt 0 ] && rate=(-Q "$RATE")
 	timeout $(($2 + 30)) taskset -c "$CLIENT_CPU" dnsperf -s "${ADDR[$s]}" -p "${PORT[$s]}" \
-		-d "$TMP/queries.txt" -l "$2" -c "$CLIENTS" -q "$OUTSTANDING" -t 2 \
+		-d "$TMP/queries.txt" -l "$2" -c "$CLIENTS" -q "$OUTSTANDING" -t 2 "${rate[@]}" \
 		>"$3" 2>&1 &
 	CLIENT_PID=$!
 	wait "$CLIENT_PID" || rc=$?
@@ -241,7 +244,7 @@ measure() {
 
 # ---------------------------------------------------------------- main
 log "== pmgtm DNS benchmark: zone $ZONE, $NQUERYLINES query lines ($NAMES names, every 11th line the apex)"
-log "   dnsperf -c $CLIENTS -q $OUTSTANDING, ${DURATION}s x $REPEAT rounds (+${WARMUP}s warm-up each), server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU"
+log "   dnsperf -c $CLIENTS -q $OUTSTANDING$([ "$RATE" -gt 0 ] && echo " -Q $RATE"), ${DURATION}s x $REPEAT rounds (+${WARMUP}s warm-up each), server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU"
 log "   pmgtmd: $PMGTMD"
 log "   $(uname -srm), $NCPU CPUs, CLK_TCK=$CLK_TCK, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -301,8 +304,8 @@ for s in "${SERVER_LIST[@]}"; do
 done
 
 echo
-printf 'DNS benchmark: %s s x %s rounds (medians), dnsperf -c %s -q %s, %s names\n' \
-	"$DURATION" "$REPEAT" "$CLIENTS" "$OUTSTANDING" "$NAMES"
+printf 'DNS benchmark: %s s x %s rounds (medians), dnsperf -c %s -q %s%s, %s names\n' \
+	"$DURATION" "$REPEAT" "$CLIENTS" "$OUTSTANDING" "$([ "$RATE" -gt 0 ] && echo " -Q $RATE")" "$NAMES"
 printf '%-7s %8s %7s %12s %13s %8s %8s %7s %7s %7s %6s  %s\n' server qps "lost%" "CPU us/query" \
 	"(min-max)" "RSS KiB" "PSS KiB" "srvCPU%" "cliCPU%" "others%" "resp B" status
 for s in "${SERVER_LIST[@]}"; do
@@ -343,6 +346,7 @@ if [ -n "$KV_OUT" ]; then
 		echo "repeat=$REPEAT"
 		echo "clients=$CLIENTS"
 		echo "outstanding=$OUTSTANDING"
+		echo "rate=$RATE"
 		echo "names=$NAMES"
 		for s in "${SERVER_LIST[@]}"; do
 			echo "$s.status=${STATUS[$s]}"
@@ -356,8 +360,8 @@ if [ -n "$KV_OUT" ]; then
 fi
 if [ -n "$JSON_OUT" ]; then
 	{
-		printf '{\n  "duration_s": %s, "repeat": %s, "clients": %s, "outstanding": %s, "names": %s,\n' \
-			"$DURATION" "$REPEAT" "$CLIENTS" "$OUTSTANDING" "$NAMES"
+		printf '{\n  "duration_s": %s, "repeat": %s, "clients": %s, "outstanding": %s, "rate": %s, "names": %s,\n' \
+			"$DURATION" "$REPEAT" "$CLIENTS" "$OUTSTANDING" "$RATE" "$NAMES"
 		printf '  "servers": {'
 		sep=""
 		for s in "${SERVER_LIST[@]}"; do

@@ -67,4 +67,11 @@ int cli_status_main(int argc, char **argv);
 extern const char cli_members_usage[];
 extern const char cli_status_usage[];
 
+/* cli/drain.c: "drain" and "undrain", asked of the local daemon, which
+ * signs and gossips the intent. */
+int cli_drain_main(int argc, char **argv);
+int cli_undrain_main(int argc, char **argv);
+extern const char cli_drain_usage[];
+extern const char cli_undrain_usage[];
+
 #endif

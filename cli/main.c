@@ -18,6 +18,8 @@ static const struct cli_command commands[] = {
 	{ "cert", cli_cert_main, cli_cert_usage },
 	{ "key", cli_key_main, cli_key_usage },
 	{ "members", cli_members_main, cli_members_usage },
+	{ "drain", cli_drain_main, cli_drain_usage },
+	{ "undrain", cli_undrain_main, cli_undrain_usage },
 	{ "status", cli_status_main, cli_status_usage },
 };
 

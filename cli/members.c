@@ -94,6 +94,53 @@ put_rtt(FILE *f, const msgpack_object *o)
 	fprintf(f, ms < 0.1 ? "%.2fms" : ms < 100 ? "%.1fms" : "%.0fms", ms);
 }
 
+#define REASON_SHOWN 40 /* bytes of a drain reason in the table */
+
+/* A string cut to at most @max bytes, at a UTF-8 character boundary,
+ * with "..." when cut; control characters replaced as by put_text. */
+static void
+put_cut(FILE *f, const msgpack_object *o, uint32_t max)
+{
+	if (!o || o->type != MSGPACK_OBJECT_STR || o->via.str.size <= max) {
+		put_text(f, o);
+		return;
+	}
+	msgpack_object cut = *o;
+	while (max && ((unsigned char)o->via.str.ptr[max] & 0xc0) == 0x80)
+		max--;
+	cut.via.str.size = max;
+	put_text(f, &cut);
+	fputs("...", f);
+}
+
+/* "no", or "yes (by lb1, alice: maintenance, until T)" from the member's
+ * "drain" object, so the table says who to ask before undraining. */
+static void
+put_drained(FILE *f, const msgpack_object *m)
+{
+	const msgpack_object *d = ctl_map_get(m, "drain");
+	const msgpack_object *reason = ctl_map_get(d, "reason");
+	const msgpack_object *expires = ctl_map_get(d, "expires");
+
+	put_text(f, ctl_map_get(m, "drained"));
+	if (!d || d->type != MSGPACK_OBJECT_MAP)
+		return;
+	fputs(" (by ", f);
+	put_text(f, ctl_map_get(d, "by"));
+	fputs(", ", f);
+	put_text(f, ctl_map_get(d, "user"));
+	if (reason && reason->type == MSGPACK_OBJECT_STR &&
+	    reason->via.str.size) {
+		fputs(": ", f);
+		put_cut(f, reason, REASON_SHOWN);
+	}
+	if (expires && expires->type == MSGPACK_OBJECT_STR) {
+		fputs(", until ", f);
+		put_text(f, expires);
+	}
+	fputc(')', f);
+}
+
 /* The text of column @col for member @m, malloc'd; NULL: no memory. */
 static char *
 cell(const msgpack_object *m, int col)
@@ -115,6 +162,8 @@ cell(const msgpack_object *m, int col)
 		}
 		if (!v->via.array.size)
 			fputc('-', f);
+	} else if (col == 2) {
+		put_drained(f, m);
 	} else if (col == 4) {
 		put_rtt(f, v);
 	} else if (col == 5) {
@@ -131,6 +180,32 @@ cell(const msgpack_object *m, int col)
 		return NULL;
 	}
 	return s;
+}
+
+/* Columns on screen: UTF-8 characters, not bytes (a reason may hold
+ * accents); every character is taken as one column wide. */
+static size_t
+text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* @s padded to @width columns, then two spaces; the last column is not
+ * padded. */
+static void
+put_cell(const char *s, size_t width, bool last)
+{
+	fputs(s, stdout);
+	if (last) {
+		putchar('\n');
+		return;
+	}
+	for (size_t w = text_width(s); w < width + 2; w++)
+		putchar(' ');
 }
 
 static int
@@ -154,7 +229,7 @@ print_members(const msgpack_object *data)
 		return CLI_ERROR;
 	}
 	for (c = 0; c < N_COLS; c++)
-		width[c] = strlen(heads[c]);
+		width[c] = text_width(heads[c]);
 	for (r = 0; r < n; r++) {
 		for (c = 0; c < N_COLS; c++) {
 			char *s = cell(&list->via.array.ptr[r], (int)c);
@@ -164,18 +239,16 @@ print_members(const msgpack_object *data)
 				goto out;
 			}
 			cells[r * N_COLS + c] = s;
-			if (strlen(s) > width[c])
-				width[c] = strlen(s);
+			if (text_width(s) > width[c])
+				width[c] = text_width(s);
 		}
 	}
 	for (c = 0; c < N_COLS; c++)
-		printf("%-*s%s", c + 1 < N_COLS ? (int)width[c] : 0, heads[c],
-		       c + 1 < N_COLS ? "  " : "\n");
+		put_cell(heads[c], width[c], c + 1 == N_COLS);
 	for (r = 0; r < n; r++)
 		for (c = 0; c < N_COLS; c++)
-			printf("%-*s%s", c + 1 < N_COLS ? (int)width[c] : 0,
-			       cells[r * N_COLS + c],
-			       c + 1 < N_COLS ? "  " : "\n");
+			put_cell(cells[r * N_COLS + c], width[c],
+				 c + 1 == N_COLS);
 out:
 	for (r = 0; r < n * N_COLS; r++)
 		free(cells[r]);

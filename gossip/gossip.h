@@ -219,6 +219,10 @@ bool gsp_intent_get(const struct gsp *g, struct gsp_now now, const char *target,
 /* Whether @name is drained now (an effective intent). */
 bool gsp_drained(const struct gsp *g, struct gsp_now now, const char *name);
 
+/* Active members (alive and not drained), this node included: what
+ * cluster.min_active is checked against. */
+size_t gsp_active_count(const struct gsp *g, struct gsp_now now);
+
 /* A digest of all intents held (targets and versions): equal on two nodes
  * when they hold the same intents. Every packet carries the sender's, so
  * gsp_peer_digest() tells who has caught up. */

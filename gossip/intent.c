@@ -173,6 +173,17 @@ gsp_drained(const struct gsp *g, struct gsp_now now, const char *name)
 	return in && effective(&in->r, now.unix_s);
 }
 
+size_t
+gsp_active_count(const struct gsp *g, struct gsp_now now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		n += g->m[i].state == GSP_ALIVE &&
+		     !gsp_drained(g, now, g->m[i].name);
+	return n;
+}
+
 uint64_t
 gsp_intent_digest(const struct gsp *g)
 {

@@ -3,10 +3,12 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "dns/view.h"
 #include "gossip/gossip.h"
 #include "node/config.h"
+#include "node/control_drain.h"
 #include "node/ctl_proto.h"
 #include "node/daemon.h"
 #include "node/gossip_io.h"
@@ -78,19 +80,25 @@ pack_str_or_nil(msgpack_packer *pk, const char *s)
 
 #define MEMBER_FIELDS 13
 
-/* One member as the cluster sees it. Drain intents do not exist yet:
- * "drained" is false and "drain" nil until they do. */
+/* One member as the cluster sees it; "drain" tells who drained it while
+ * an intent drains it now (an expired one shows as not drained). */
 static void
-pack_member(msgpack_packer *pk, const struct gsp_member_info *m,
-	    uint64_t now_ms)
+pack_member(msgpack_packer *pk, const struct node_cmd_env *env,
+	    const struct gsp_member_info *m)
 {
+	struct gsp_now now = { env->now_ms, env->unix_s };
+	struct gsp_intent in;
+	bool drained =
+		gsp_intent_get(env->g, now, m->name, &in) && in.effective;
+	uint64_t now_ms = env->now_ms;
+
 	msgpack_pack_map(pk, MEMBER_FIELDS);
 	pack_key(pk, "name");
 	pack_str(pk, m->name);
 	pack_key(pk, "state");
 	pack_str(pk, gsp_state_name(m->state));
 	pack_key(pk, "drained");
-	pack_bool(pk, false);
+	pack_bool(pk, drained);
 	pack_key(pk, "addresses");
 	msgpack_pack_array(pk, m->n_addrs);
 	for (size_t i = 0; i < m->n_addrs; i++)
@@ -107,7 +115,10 @@ pack_member(msgpack_packer *pk, const struct gsp_member_info *m,
 	pack_key(pk, "incarnation");
 	msgpack_pack_uint64(pk, m->inc);
 	pack_key(pk, "drain");
-	msgpack_pack_nil(pk);
+	if (drained)
+		node_cmd_pack_drain(pk, &in);
+	else
+		msgpack_pack_nil(pk);
 	pack_key(pk, "state_since_s");
 	pack_age(pk, now_ms, m->state_since_ms);
 	pack_key(pk, "self");
@@ -179,7 +190,7 @@ node_cmd_members(const struct node_cmd_env *env, msgpack_packer *pk)
 	for (size_t i = 0; i < k; i++) {
 		if (!gsp_member_get(env->g, i, &m))
 			break;
-		pack_member(pk, &m, env->now_ms);
+		pack_member(pk, env, &m);
 	}
 	return 0;
 }
@@ -216,7 +227,10 @@ node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk)
 	const struct node_config *cfg = env->cfg;
 	uint64_t peers[GSP_LEFT + 1] = { 0 };
 	struct gsp_member_info m, self = { 0 };
+	struct gsp_now now = { env->now_ms, env->unix_s };
 	bool have_self = false;
+	/* Standalone, nothing can drain the node. */
+	bool drained = env->g && gsp_drained(env->g, now, cfg->node.name);
 
 	for (size_t i = 0; env->g && gsp_member_get(env->g, i, &m); i++) {
 		if (m.self) {
@@ -232,7 +246,7 @@ node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk)
 	pack_key(pk, "version");
 	pack_str(pk, PMGTM_VERSION);
 	pack_key(pk, "drained");
-	pack_bool(pk, false);
+	pack_bool(pk, drained);
 	pack_key(pk, "mode");
 	pack_str(pk, env->g ? "cluster" : "standalone");
 	pack_key(pk, "zones");
@@ -270,12 +284,19 @@ node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk)
 	return 0;
 }
 
+/* A command is either a listing (no arguments, always answers) or an
+ * action (reads its arguments, may refuse): exactly one is set. */
 static const struct {
 	const char *name;
-	int (*run)(const struct node_cmd_env *env, msgpack_packer *pk);
+	int (*list)(const struct node_cmd_env *env, msgpack_packer *pk);
+	int (*act)(const struct node_cmd_env *env, const msgpack_object *args,
+		   const struct ctl_peer *who, msgpack_packer *pk, char *err,
+		   size_t errlen);
 } commands[] = {
-	{ "members", node_cmd_members },
-	{ "status", node_cmd_status },
+	{ "members", node_cmd_members, NULL },
+	{ "status", node_cmd_status, NULL },
+	{ "drain", NULL, node_cmd_drain },
+	{ "drain_progress", NULL, node_cmd_drain_progress },
 };
 
 int
@@ -285,11 +306,22 @@ node_cmd_run(const struct node_cmd_env *env, const char *cmd,
 {
 	/* The listing commands take no arguments; unknown ones are ignored
 	 * so a newer pmgtmctl still works with this daemon. */
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].run(env, data) ? CTL_ERROR : CTL_OK;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name))
+			continue;
+		if (commands[i].act)
+			return commands[i].act(env, args, who, data, err,
+					       errlen);
+		return commands[i].list(env, data) ? CTL_ERROR : CTL_OK;
+	}
 	snprintf(err, errlen, "unknown command '%s'", cmd);
 	return CTL_ERROR;
+}
+
+static void
+kick_gossip(void *ctx)
+{
+	node_gossip_kick(ctx);
 }
 
 static int
@@ -298,12 +330,18 @@ daemon_handle(void *ctx, const char *cmd, const msgpack_object *args,
 	      size_t errlen)
 {
 	const struct node_daemon *d = ctx;
+	struct gsp_now now = { uv_now(&d->loop), (uint64_t)time(NULL) };
+	if (d->gossip)
+		now = node_gossip_now(d->gossip);
 	struct node_cmd_env env = {
 		.cfg = d->cfg,
 		.g = d->gossip ? node_gossip_state(d->gossip) : NULL,
-		.now_ms = d->gossip ? node_gossip_now_ms(d->gossip)
-				    : uv_now(&d->loop),
+		.now_ms = now.ms,
 		.serving = d->view && dns_view_serving(d->view),
+		.unix_s = now.unix_s,
+		.gm = d->gossip ? node_gossip_state_mut(d->gossip) : NULL,
+		.kick = d->gossip ? kick_gossip : NULL,
+		.kick_ctx = d->gossip,
 	};
 
 	return node_cmd_run(&env, cmd, args, who, data, err, errlen);

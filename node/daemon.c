@@ -11,6 +11,7 @@
 
 #include "dns/view.h"
 #include "gossip/gossip.h"
+#include "node/autodrain.h"
 #include "node/control.h"
 #include "node/control_cmds.h"
 #include "node/gossip_io.h"
@@ -119,6 +120,7 @@ on_members_changed(void *ctx)
 		return;
 	}
 	set_view(d, v);
+	node_autodrain_evaluate(d);
 }
 
 /* startup_sync_timeout passed without a peer: serve what we know. */
@@ -177,6 +179,10 @@ reload(struct node_daemon *d)
 	d->cfg = cfg;
 	node_log_setup(cfg->log.level, cfg->log.format);
 	set_view(d, v);
+	/* The checks copy what they need: restart them with the new ones. */
+	node_autodrain_stop(d);
+	if (node_autodrain_start(d) == 0)
+		node_autodrain_evaluate(d);
 	node_log(NODE_LOG_INFO, "config reloaded", "file", cfg->path, NULL);
 }
 
@@ -199,6 +205,7 @@ stop(struct node_daemon *d)
 	d->gossip = NULL;
 	node_control_close(d->control);
 	d->control = NULL;
+	node_autodrain_stop(d);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -341,6 +348,10 @@ node_daemon_run(struct node_config *cfg)
 		sd_notify(0, "READY=1");
 #endif
 		rc = 0;
+		if (node_autodrain_start(d)) {
+			rc = 1;
+			stop(d);
+		}
 	} else {
 		stop(d);
 	}

@@ -16,6 +16,7 @@ struct node_udp;
 struct node_tcp;
 struct node_gossip;
 struct node_control;
+struct node_health;
 
 struct node_daemon {
 	uv_loop_t loop;
@@ -31,7 +32,9 @@ struct node_daemon {
 	uv_timer_t cookie_timer;
 	struct node_gossip *gossip; /* NULL: standalone */
 	struct node_control *control;
-	bool ready; /* synced, or startup_sync_timeout passed */
+	bool ready;		    /* synced, or startup_sync_timeout passed */
+	struct node_health *health; /* NULL: no health checks */
+	bool autodrain_blocked;	    /* by min_active, already logged */
 	uv_timer_t sync_timer;
 	bool leaving;
 	int exit_code;

@@ -43,9 +43,15 @@ def check(ok, what, detail=''):
 
 
 class Cluster:
-    def __init__(self, pmgtmd, pmgtmctl):
+    """Three nodes lb1..lb3 on 127.0.0.(base+i); @extra(i) adds YAML."""
+
+    def __init__(self, pmgtmd, pmgtmctl, base=BASE, extra=None,
+                 drain_mode='redirect'):
         self.pmgtmd = pmgtmd
         self.pmgtmctl = pmgtmctl
+        self.base = base
+        self.extra = extra or (lambda i: '')
+        self.drain_mode = drain_mode
         self.dir = tempfile.mkdtemp(prefix='pmgtm-cluster-')
         self.procs = {}
         self.logs = {}
@@ -62,7 +68,7 @@ class Cluster:
             self.write_config(i)
 
     def ip(self, i):
-        return '127.0.0.%d' % (BASE + i)
+        return '127.0.0.%d' % (self.base + i)
 
     def sock(self, i):
         return os.path.join(self.dir, 'lb%d' % i, 'control.sock')
@@ -80,6 +86,7 @@ class Cluster:
   cert_file: {d}/node.cert
 dns:
   listen: ["{ip}:5353"]
+  drain_mode: {mode}
   zones:
     - name: api.example.com
       ttl: 30
@@ -94,7 +101,8 @@ control:
   socket: {sock}
 log:
   level: debug
-'''.format(i=i, ip=self.ip(i), d=d, seed=self.ip(1),
+{extra}'''.format(i=i, ip=self.ip(i), d=d, seed=self.ip(1),
+           mode=self.drain_mode, extra=self.extra(i),
            ca=os.path.join(self.dir, 'ca'), sock=self.sock(i),
            key=self.key))
 
@@ -126,6 +134,11 @@ log:
             return {m['name']: m for m in json.loads(out.stdout)['members']}
         except (ValueError, KeyError):
             return None
+
+    def ctl(self, i, *args):
+        return subprocess.run([self.pmgtmctl, '-s', self.sock(i)] +
+                              list(args), capture_output=True, text=True,
+                              timeout=60)
 
     def states(self, i):
         m = self.members(i)

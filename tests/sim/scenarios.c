@@ -487,12 +487,13 @@ report(int seeds)
 {
 	const size_t sizes[] = { 3, 10, 50 };
 
-	printf("# profile  N   propagation p50/p99 (s)  dead-by-all p50/p99 (s)"
-	       "  gossip bytes/s/node\n");
+	printf("# profile  N   propagation p50/p99 (s)  drain->target p50/p99 "
+	       "(s)"
+	       "  dead-by-all p50/p99 (s)  gossip bytes/s/node\n");
 	for (int wan = 0; wan < 2; wan++) {
 		for (size_t k = 0; k < 3; k++) {
 			size_t n = sizes[k];
-			uint64_t prop[64], det[64];
+			uint64_t prop[64], det[64], drn[64];
 			double bw = 0;
 			for (int i = 0; i < seeds; i++) {
 				struct sim s;
@@ -512,11 +513,15 @@ report(int seeds)
 				      ((s.now - t0) / 1000.0);
 				prop[i] = propagation_ms(&s);
 				sim_run(&s, s.now + 2000);
+				drn[i] = sim_drain_to_target_ms(&s, 0,
+								(int)n - 1);
+				sim_run(&s, s.now + 2000);
 				det[i] = detection_ms(&s, (int)n - 1);
 				sim_fini(&s);
 			}
 			qsort(prop, (size_t)seeds, sizeof(prop[0]), cmp_u64);
 			qsort(det, (size_t)seeds, sizeof(det[0]), cmp_u64);
+			qsort(drn, (size_t)seeds, sizeof(drn[0]), cmp_u64);
 			size_t p99 = (size_t)ceil(0.99 * seeds) - 1;
 			printf("  %-7s %3zu   %6.3f / %6.3f            %6.3f / "
 			       "%6.3f"

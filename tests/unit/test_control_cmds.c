@@ -91,7 +91,9 @@ test_standalone(void **state)
 	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &cfg, err,
 			     sizeof(err)))
 		fail_msg("%s", err);
-	struct node_cmd_env env = { cfg, NULL, 123456, true };
+	struct node_cmd_env env = { .cfg = cfg,
+				    .now_ms = 123456,
+				    .serving = true };
 
 	const msgpack_object *d = run(node_cmd_members, &env, &o);
 	const msgpack_object *list = get(d, "members");
@@ -315,7 +317,9 @@ test_cluster(void **state)
 	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &cfg, err,
 			     sizeof(err)))
 		fail_msg("%s", err);
-	struct node_cmd_env env = { cfg, n->g[0], n->now, false };
+	struct node_cmd_env env = { .cfg = cfg,
+				    .g = n->g[0],
+				    .now_ms = n->now };
 
 	const msgpack_object *d = run(node_cmd_members, &env, &o);
 	const msgpack_object *list = get(d, "members");
