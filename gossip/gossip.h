@@ -164,8 +164,9 @@ struct gsp_member_info {
 	size_t n_addrs;
 	char ns_name[GSP_DNAME_LEN];
 	struct gsp_endpoint gossip;
-	uint64_t rtt_us;	 /* smoothed direct RTT, 0 unknown */
-	bool reached;		 /* our last probe of it got a direct ack */
+	uint64_t rtt_us; /* smoothed direct RTT, 0 unknown */
+	bool reached;	 /* our last probe got a direct ack (presumed until the
+			  * first probe after it joins) */
 	uint64_t last_ack_ms;	 /* monotonic time of the last direct ack */
 	uint64_t state_since_ms; /* when it entered its state */
 };
@@ -191,8 +192,8 @@ void gsp_set_keyring(struct gsp *g, const struct gsp_keyring *kr);
  * expiry; it carries the issuer's certificate, so it verifies on its own
  * (from a state file, before any member is known). Versions are Lamport
  * clocks: a new intent takes one more than the highest version this node
- * has seen; between equal versions the issuer name decides. The newest
- * intent for a target wins on every node.
+ * has seen; between equal versions a drain beats an undrain, then the
+ * issuer name decides. The newest intent for a target wins on every node.
  */
 struct gsp_intent {
 	char target[GSP_NAME_LEN];

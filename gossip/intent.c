@@ -1,7 +1,7 @@
 /*
  * Drain intents: which node is out of service, by whose word. One winning
- * intent per target: the highest (version, issuer). Versions are Lamport
- * clocks, so an intent issued after seeing another always wins over it,
+ * intent per target: the highest (version, drained, issuer). Versions are
+ * Lamport clocks, so an intent issued after seeing another always wins over it,
  * and two issued at the same moment resolve the same way everywhere.
  */
 #include "gossip/internal.h"
@@ -21,12 +21,17 @@ find(const struct gsp *g, const char *target)
 	return NULL;
 }
 
-/* Whether @a beats @b. */
+/* Whether @a beats @b. Between intents issued concurrently (equal
+ * versions) a drain beats an undrain, the safe side: an operator's drain
+ * racing a health check's automatic undrain stays. Then the issuer name
+ * decides, the same way on every node. */
 static bool
 newer(const struct gsp_record *a, const struct gsp_record *b)
 {
 	if (a->gen != b->gen)
 		return a->gen > b->gen;
+	if (a->drained != b->drained)
+		return a->drained;
 	return strcmp(a->author, b->author) > 0;
 }
 

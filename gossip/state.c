@@ -387,6 +387,9 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 	if (r.kind == GSP_REC_ALIVE) {
 		take_alive(m, &r, &cert, rec, len);
 		blob_clear(&m->state_rec);
+		/* Presumed reachable until a probe of ours says otherwise. */
+		if (old_state != GSP_ALIVE && old_state != GSP_SUSPECT)
+			m->reached = true;
 	} else {
 		gsp__blob_set(&m->state_rec, rec, len);
 	}

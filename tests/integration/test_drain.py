@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -86,11 +87,45 @@ def make(args, base, mode, extra=None):
     return c
 
 
+class Target:
+    """lb2's health target: a TCP listener that accepts and closes."""
+
+    def __init__(self, port):
+        self.port = port
+        self.sock = None
+        self.thread = None
+
+    def start(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(('127.0.0.1', self.port))
+        self.sock.listen(64)
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        sock = self.sock
+        while True:
+            try:
+                conn, _ = sock.accept()
+                conn.close()
+            except OSError:
+                return
+
+    def stop(self):
+        if self.sock:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+            self.sock = None
+            self.thread.join(timeout=5)
+
+
 def redirect_scenarios(args, port):
-    lsock = socket.socket()
-    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(('127.0.0.1', port))
-    lsock.listen(16)
+    target = Target(port)
+    target.start()
     c = make(args, 50, 'redirect', extra=lambda i: zone_yaml(i, port))
     try:
         ip = {i: c.ip(i) for i in range(1, 4)}
@@ -166,18 +201,20 @@ def redirect_scenarios(args, port):
         check(out.returncode == 0, 'undrain --wait')
 
         # Auto-drain: the health target goes away, then comes back.
-        lsock.close()
+        target.stop()
         t = wait_answers(ip[2], others, 10)
-        m = c.members(1) or {}
-        d = (m.get('lb2') or {}).get('drain') or {}
+        d = {}
+        for _ in range(30):  # lb1 hears of it a moment after lb2 applied it
+            m = c.members(1) or {}
+            d = (m.get('lb2') or {}).get('drain') or {}
+            if d:
+                break
+            time.sleep(0.1)
         check(t is not None and d.get('by') == 'lb2' and
               'lb' in (d.get('reason') or ''),
               'health target down: lb2 drained itself (%s)' %
               d.get('reason'), str(m.get('lb2')))
-        lsock = socket.socket()
-        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        lsock.bind(('127.0.0.1', port))
-        lsock.listen(16)
+        target.start()
         t = wait_answers(ip[2], [ip[2]], 10)
         check(t is not None, 'health target back: lb2 undrained itself')
 
@@ -188,7 +225,7 @@ def redirect_scenarios(args, port):
               'an operator drain stays while the health check passes')
         c.ctl(1, 'undrain', 'lb2')
     finally:
-        lsock.close()
+        target.stop()
         c.stop_all()
         if test_cluster.failed:
             c.dump_logs()
