@@ -90,7 +90,20 @@ echo
 echo "== pmgtmctl status (on lb3)"
 $ctl -s "$run/lb3/control.sock" status
 echo
-echo "Drains (pmgtmctl drain/undrain) arrive with the drain-intent work."
+echo "== drain lb2 from lb1: lb2 keeps answering, with the active members' addresses"
+$ctl -s "$run/lb1/control.sock" drain lb2 --reason "quickstart demo"
+sleep 0.5
+printf 'dig @127.0.0.12 www.api.example.com A  ->  %s\n' \
+	"$(dig +short @127.0.0.12 www.api.example.com A | sort | tr '\n' ' ')"
+echo
+echo "== pmgtmctl members (on lb3): who drained lb2, and why"
+$ctl -s "$run/lb3/control.sock" members
+echo
+echo "== undrain lb2 from lb3"
+$ctl -s "$run/lb3/control.sock" undrain lb2
+sleep 0.5
+printf 'dig @127.0.0.12 www.api.example.com A  ->  %s\n' \
+	"$(dig +short @127.0.0.12 www.api.example.com A)"
 
 if [ -t 0 ] && [ "${1:-}" != "--once" ]; then
 	echo

@@ -69,6 +69,8 @@ struct gsp_rand {
 struct gsp_now {
 	uint64_t ms;
 	uint64_t unix_s;
+	uint64_t us; /* the monotonic clock in microseconds, for RTTs; 0:
+		      * derived from ms */
 };
 
 /* Who this node is. Everything is copied by gsp_new(). */

@@ -15,6 +15,12 @@
 #define ENVELOPE_OVERHEAD 260 /* header, names, seq, signature, framing */
 #define STREAM_MAX (4u << 20)
 
+static uint64_t
+us_of(struct gsp_now now)
+{
+	return now.us ? now.us : now.ms * 1000;
+}
+
 /* --- the outbox --- */
 
 static void
@@ -356,7 +362,7 @@ ack_received(struct gsp *g, struct gsp_now now, struct member *from,
 		t->probing = false;
 		t->reached = t == from;
 		if (t == from) {
-			uint64_t rtt = (now.ms - t->probe_sent) * 1000;
+			uint64_t rtt = us_of(now) - t->probe_sent_us;
 			t->rtt_us = t->rtt_us ? (7 * t->rtt_us + rtt) / 8 : rtt;
 			t->last_ack = now.ms;
 		}
@@ -519,6 +525,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 		m->indirect_sent = false;
 		m->probe_seq = gsp__rand32(g);
 		m->probe_sent = now.ms;
+		m->probe_sent_us = us_of(now);
 		m->next_probe += g->t.probe_interval_ms;
 		if (m->next_probe <= now.ms)
 			m->next_probe = now.ms + g->t.probe_interval_ms;

@@ -86,7 +86,7 @@ static void
 pack_member(msgpack_packer *pk, const struct node_cmd_env *env,
 	    const struct gsp_member_info *m)
 {
-	struct gsp_now now = { env->now_ms, env->unix_s };
+	struct gsp_now now = { .ms = env->now_ms, .unix_s = env->unix_s };
 	struct gsp_intent in;
 	bool drained =
 		gsp_intent_get(env->g, now, m->name, &in) && in.effective;
@@ -227,7 +227,7 @@ node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk)
 	const struct node_config *cfg = env->cfg;
 	uint64_t peers[GSP_LEFT + 1] = { 0 };
 	struct gsp_member_info m, self = { 0 };
-	struct gsp_now now = { env->now_ms, env->unix_s };
+	struct gsp_now now = { .ms = env->now_ms, .unix_s = env->unix_s };
 	bool have_self = false;
 	/* Standalone, nothing can drain the node. */
 	bool drained = env->g && gsp_drained(env->g, now, cfg->node.name);
@@ -330,7 +330,8 @@ daemon_handle(void *ctx, const char *cmd, const msgpack_object *args,
 	      size_t errlen)
 {
 	const struct node_daemon *d = ctx;
-	struct gsp_now now = { uv_now(&d->loop), (uint64_t)time(NULL) };
+	struct gsp_now now = { .ms = uv_now(&d->loop),
+			       .unix_s = (uint64_t)time(NULL) };
 	if (d->gossip)
 		now = node_gossip_now(d->gossip);
 	struct node_cmd_env env = {

@@ -215,7 +215,7 @@ drain_args_read(const msgpack_object *args, struct drain_args *a, char *err,
 static struct gsp_now
 env_now(const struct node_cmd_env *env)
 {
-	return (struct gsp_now){ env->now_ms, env->unix_s };
+	return (struct gsp_now){ .ms = env->now_ms, .unix_s = env->unix_s };
 }
 
 static bool

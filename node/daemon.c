@@ -63,7 +63,7 @@ build_view(struct node_daemon *d, const struct node_config *cfg,
 		calloc(n ? n * GSP_ADDRS_MAX : 1, sizeof(*addrs));
 	size_t np = 0;
 	int r = -ENOMEM;
-	struct gsp_now now = { 0, 0 };
+	struct gsp_now now = { .ms = 0, .unix_s = 0 };
 
 	if (g)
 		now = node_gossip_now(d->gossip);

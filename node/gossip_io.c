@@ -61,7 +61,8 @@ static void pump(struct node_gossip *ng);
 static struct gsp_now
 now_of(const struct node_gossip *ng)
 {
-	struct gsp_now t = { uv_now(ng->loop), (uint64_t)time(NULL) };
+	struct gsp_now t = { uv_now(ng->loop), (uint64_t)time(NULL),
+			     uv_hrtime() / 1000 };
 	return t;
 }
 

@@ -32,7 +32,7 @@ init(void)
 	uint8_t cert[GSP_CERT_MAX], key[1][GSP_KEY_LEN] = { { 3 } };
 	struct gsp_cert c;
 	size_t clen;
-	struct gsp_now now = { 1000, 1800000000 };
+	struct gsp_now now = { .ms = 1000, .unix_s = 1800000000 };
 
 	if (sodium_init() < 0)
 		abort();
@@ -64,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct gsp_msg m;
 	struct gsp_record r;
-	struct gsp_now now = { 2000, 1800000001 };
+	struct gsp_now now = { .ms = 2000, .unix_s = 1800000001 };
 	struct gsp_endpoint from = { { 4, { 127, 0, 0, 2 } }, 7946 };
 	struct gsp_out o;
 	uint8_t out[4096];

@@ -89,7 +89,8 @@ propagation_ms(struct sim *s)
 	int who[1] = { 0 };
 	struct gsp_ip ip = { 4, { 10, 99, 9, 9 } };
 	uint64_t t0 = s->now, when = 0;
-	struct gsp_now now = { s->now, s->epoch + s->now / 1000 };
+	struct gsp_now now = { .ms = s->now,
+			       .unix_s = s->epoch + s->now / 1000 };
 
 	gsp_update_self(s->nodes[0].g, now, &ip, 1, "moved.example.com");
 	s->nodes[0].deadline = s->now; /* let it send */
@@ -384,7 +385,7 @@ rejections(void)
 	size_t olen;
 	rc = gsp_record_encode(&r, s.nodes[1].sk, old, sizeof(old), &olen);
 	struct gsp_ip ip = { 4, { 10, 99, 1, 1 } };
-	struct gsp_now now = { s.now, s.epoch + s.now / 1000 };
+	struct gsp_now now = { .ms = s.now, .unix_s = s.epoch + s.now / 1000 };
 	gsp_update_self(s.nodes[1].g, now, &ip, 1, "");
 	s.nodes[1].deadline = s.now;
 	sim_run(&s, s.now + 3000);
@@ -523,11 +524,12 @@ report(int seeds)
 			qsort(det, (size_t)seeds, sizeof(det[0]), cmp_u64);
 			qsort(drn, (size_t)seeds, sizeof(drn[0]), cmp_u64);
 			size_t p99 = (size_t)ceil(0.99 * seeds) - 1;
-			printf("  %-7s %3zu   %6.3f / %6.3f            %6.3f / "
+			printf("  %-7s %3zu   %6.3f / %6.3f        %6.3f / "
 			       "%6.3f"
-			       "           %8.0f\n",
+			       "          %6.3f / %6.3f        %8.0f\n",
 			       wan ? "wan" : "lan", n, prop[seeds / 2] / 1000.0,
-			       prop[p99] / 1000.0, det[seeds / 2] / 1000.0,
+			       prop[p99] / 1000.0, drn[seeds / 2] / 1000.0,
+			       drn[p99] / 1000.0, det[seeds / 2] / 1000.0,
 			       det[p99] / 1000.0, bw / seeds);
 			fflush(stdout);
 		}

@@ -80,7 +80,7 @@ sim_fini(struct sim *s)
 static struct gsp_now
 now_of(const struct sim *s)
 {
-	struct gsp_now t = { s->now, s->epoch + s->now / 1000 };
+	struct gsp_now t = { .ms = s->now, .unix_s = s->epoch + s->now / 1000 };
 	return t;
 }
 

@@ -56,7 +56,7 @@ struct net {
 static struct gsp_now
 now_of(const struct net *n)
 {
-	return (struct gsp_now){ n->now, T0 + n->now / 1000 };
+	return (struct gsp_now){ .ms = n->now, .unix_s = T0 + n->now / 1000 };
 }
 
 /* Deterministic "randomness": the tests assert no random outcome. */
