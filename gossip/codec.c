@@ -339,6 +339,21 @@ gsp_record_encode(const struct gsp_record *r, const uint8_t *sk, uint8_t *out,
 		pack_ip(&pk, &r->gossip.ip);
 		msgpack_pack_uint16(&pk, r->gossip.port);
 		msgpack_pack_bin_with_body(&pk, r->cert, r->cert_len);
+	} else if (r->kind == GSP_REC_ROW) {
+		msgpack_pack_array(&pk, 2);
+		msgpack_pack_uint64(&pk, r->observed_at);
+		msgpack_pack_array(&pk, r->n_cells);
+		for (size_t i = 0; i < r->n_cells; i++) {
+			const struct gsp_row_cell *c = &r->cells[i];
+			msgpack_pack_array(&pk, 7);
+			pack_str(&pk, c->peer);
+			msgpack_pack_uint8(&pk, c->flags);
+			msgpack_pack_uint32(&pk, c->rtt_us);
+			msgpack_pack_uint32(&pk, c->p50_us);
+			msgpack_pack_uint32(&pk, c->p99_us);
+			msgpack_pack_uint16(&pk, c->loss_permille);
+			msgpack_pack_uint64(&pk, c->last_ack_ms);
+		}
 	} else if (r->kind == GSP_REC_INTENT) {
 		msgpack_pack_array(&pk, 6);
 		if (r->drained)
@@ -405,12 +420,43 @@ decode_intent(const msgpack_object *body, struct gsp_record *r)
 }
 
 static int
+decode_row(const msgpack_object *body, struct gsp_record *r)
+{
+	const msgpack_object *f = get_array(body, 2);
+
+	if (!f || get_uint(&f[0], UINT64_MAX, &r->observed_at) ||
+	    f[1].type != MSGPACK_OBJECT_ARRAY || f[1].via.array.size > 64)
+		return -EBADMSG;
+	r->n_cells = f[1].via.array.size;
+	for (size_t i = 0; i < r->n_cells; i++) {
+		const msgpack_object *c = get_array(&f[1].via.array.ptr[i], 7);
+		struct gsp_row_cell *o = &r->cells[i];
+		uint64_t v[6];
+		if (!c || get_str(&c[0], o->peer, sizeof(o->peer)) ||
+		    get_uint(&c[1], 3, &v[0]) ||
+		    get_uint(&c[2], UINT32_MAX, &v[1]) ||
+		    get_uint(&c[3], UINT32_MAX, &v[2]) ||
+		    get_uint(&c[4], UINT32_MAX, &v[3]) ||
+		    get_uint(&c[5], 1000, &v[4]) ||
+		    get_uint(&c[6], UINT64_MAX, &v[5]))
+			return -EBADMSG;
+		o->flags = (uint8_t)v[0];
+		o->rtt_us = (uint32_t)v[1];
+		o->p50_us = (uint32_t)v[2];
+		o->p99_us = (uint32_t)v[3];
+		o->loss_permille = (uint16_t)v[4];
+		o->last_ack_ms = v[5];
+	}
+	return 0;
+}
+
+static int
 decode_record_tbs(const msgpack_object *o, struct gsp_record *r)
 {
 	const msgpack_object *f = get_array(o, 6);
 	uint64_t kind;
 
-	if (!f || get_uint(&f[0], GSP_REC_INTENT, &kind) || kind == 0 ||
+	if (!f || get_uint(&f[0], GSP_REC_ROW, &kind) || kind == 0 ||
 	    get_str(&f[1], r->subject, sizeof(r->subject)) ||
 	    get_uint(&f[2], UINT64_MAX, &r->gen) ||
 	    get_uint(&f[3], UINT64_MAX, &r->inc) ||
@@ -421,6 +467,8 @@ decode_record_tbs(const msgpack_object *o, struct gsp_record *r)
 		return decode_alive(&f[5], r);
 	if (kind == GSP_REC_INTENT)
 		return decode_intent(&f[5], r);
+	if (kind == GSP_REC_ROW)
+		return decode_row(&f[5], r);
 	return f[5].type == MSGPACK_OBJECT_NIL ? 0 : -EBADMSG;
 }
 

@@ -31,6 +31,12 @@
  *                               reason (str), user (str),
  *                               expires_at (uint, 0 never),
  *                               issuer cert (bin) ]
+ *              kind 6 reachability row: subject = author = observer,
+ *                      generation = observer's, incarnation = row number,
+ *                      body = [ observed_at (uint), cells (array of
+ *                               [ peer (str), flags (uint: 1 reachable,
+ *                                 2 indirect), rtt_us, p50_us, p99_us,
+ *                                 loss_permille, last_ack_ms ]) ]
  *
  * Signatures cover the exact bytes received, so nothing is re-encoded and
  * a record travels unchanged from its author to every node. A later format
@@ -55,7 +61,7 @@
 #define GSP_DNAME_LEN 256     /* DNS names (ns_name), NUL-terminated */
 #define GSP_ADDRS_MAX 16      /* DNS addresses a member announces */
 #define GSP_CERT_MAX 256      /* encoded certificate */
-#define GSP_REC_MAX 1400      /* one signed record */
+#define GSP_REC_MAX 4096      /* one signed record */
 #define GSP_MSG_RECS_MAX 1024 /* records in one packet (push-pull) */
 #define GSP_SIGLEN 64
 #define GSP_REASON_LEN 256 /* drain reasons, NUL-terminated */
@@ -75,6 +81,7 @@ enum gsp_rec_kind {
 	GSP_REC_DEAD = 3,
 	GSP_REC_LEFT = 4,
 	GSP_REC_INTENT = 5,
+	GSP_REC_ROW = 6,
 };
 
 /* An IP address (family 4 or 6, network order), and a port for gossip. */
@@ -106,6 +113,16 @@ struct gsp_record {
 	uint64_t issued_at, expires_at;
 	char reason[GSP_REASON_LEN];
 	char user[GSP_NAME_LEN];
+	/* row only: cells point into the decoded copy below */
+	uint64_t observed_at;
+	size_t n_cells;
+	struct gsp_row_cell {
+		char peer[GSP_NAME_LEN];
+		uint8_t flags;
+		uint32_t rtt_us, p50_us, p99_us;
+		uint16_t loss_permille;
+		uint64_t last_ack_ms;
+	} cells[64];
 	/* the signed bytes, as received or made */
 	const uint8_t *tbs;
 	size_t tbs_len;

@@ -52,6 +52,7 @@ struct gsp_timing {
 	uint32_t pushpull_interval_ms;
 	uint32_t retransmit_mult; /* transmits = mult * ceil(log10(n + 1)) */
 	uint64_t reap_ms;	  /* dead and left members kept this long */
+	uint32_t row_interval_ms; /* our reachability row is republished */
 	uint32_t udp_max;	  /* datagram size budget */
 };
 
@@ -143,6 +144,9 @@ enum gsp_event_type {
 	GSP_EV_SYNCED,	  /* first full-state exchange with a peer done */
 	GSP_EV_REAPED,	  /* a dead or left member was forgotten */
 	GSP_EV_INTENT,	  /* a new intent won, or one expired */
+	GSP_EV_REACH, /* our view of a peer changed: new_state 1 reachable */
+	GSP_EV_SPLIT, /* observers disagree about name (new_state 1), or
+		       * agree again (0) */
 };
 
 struct gsp_event {
@@ -244,6 +248,47 @@ void gsp_intents_export(const struct gsp *g,
  * it does not verify. */
 int gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
 		      size_t len);
+
+/*
+ * Reachability: what this node observes of each peer (from its own probes)
+ * and the rows every other node published, signed, so any node can show
+ * the whole matrix. A peer is reachable when one of our last three probes
+ * got a direct ack; indirect when only ping-req through others reached it.
+ */
+#define GSP_ROW_MAX 64
+
+struct gsp_reach_cell {
+	char peer[GSP_NAME_LEN];
+	bool reachable;
+	bool indirect;		 /* reached only through other members */
+	uint32_t rtt_us;	 /* smoothed, 0 unknown */
+	uint32_t p50_us, p99_us; /* over the recent samples */
+	uint16_t loss_permille;	 /* probes without a direct ack, recent */
+	uint64_t last_ack_ms; /* age of the last direct ack; UINT64_MAX never */
+};
+
+struct gsp_reach_row {
+	char observer[GSP_NAME_LEN];
+	uint64_t observed_at; /* unix seconds, when the row was made */
+	uint64_t age_ms;      /* how old it is now */
+	bool stale;	      /* older than three publication periods */
+	size_t n;
+	struct gsp_reach_cell cells[GSP_ROW_MAX];
+};
+
+/* Rows known: 0 is our own, live; then one per observer heard from. */
+size_t gsp_reach_count(const struct gsp *g);
+
+bool gsp_reach_get(const struct gsp *g, struct gsp_now now, size_t i,
+		   struct gsp_reach_row *out);
+
+/* Split views: targets that some fresh rows reach and others do not.
+ * Calls @fn once per such target with the two lists. */
+void gsp_split_views(const struct gsp *g, struct gsp_now now,
+		     void (*fn)(void *ctx, const char *target,
+				const char *const *reach, size_t n_reach,
+				const char *const *unreach, size_t n_unreach),
+		     void *ctx);
 
 /* Announces a graceful leave (a signed "left" record sent to every peer);
  * the caller flushes the outbox and stops. */

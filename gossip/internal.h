@@ -17,6 +17,7 @@
 #define QUEUE_MAX 1024
 #define QUEUE_MEMBER 0
 #define QUEUE_INTENT 1
+#define QUEUE_ROW 2
 
 /* A signed record as bytes, owned. */
 struct blob {
@@ -50,6 +51,22 @@ struct member {
 	bool knows_us;	 /* has acked since our alive record last changed */
 	uint64_t digest; /* its intent digest, from its last packet */
 	bool has_digest;
+
+	/* our observation of it (gossip/reach.c) */
+	uint32_t outcomes; /* bit i: probe i ago failed directly */
+	uint8_t n_outcomes;
+	uint32_t samples[32]; /* recent direct RTTs, microseconds */
+	uint8_t n_samples, next_sample;
+	bool indirect; /* last probe reached it only through others */
+	bool view;     /* reachable, as last reported (an event per change) */
+	bool view_known;
+
+	/* its published row */
+	struct blob row_rec;
+	uint64_t row_inc;
+	struct gsp_record *row; /* decoded, NULL when none */
+	uint32_t split_sig; /* observers that cannot reach it, as last logged */
+	bool split;
 };
 
 /* The winning intent about one target. */
@@ -115,6 +132,10 @@ struct gsp {
 	size_t n_intents;
 	uint64_t lamport; /* highest intent version seen */
 
+	uint64_t row_inc;  /* our row number */
+	uint64_t next_row; /* next periodic publication */
+	bool row_dirty;	   /* our view changed since the last row */
+
 	struct outq out;
 	struct gsp_event *events;
 	size_t n_events, cap_events, head_events;
@@ -135,13 +156,14 @@ struct gsp {
 struct member *gsp__find(struct gsp *g, const char *name);
 
 /* Verifies and applies one signed record. Returns 1 when it changed our
- * state (and was queued for dissemination), 0 for a duplicate, or REJ(reason).
+ * state (and was queued for dissemination), 0 for a duplicate, or
+ * REJ(reason).
  */
 int gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec,
 	       size_t len);
 
-/* Makes and applies our own record of @kind about @subject (ourselves for
- * alive and left, a peer for suspect and dead). */
+/* Makes and applies our own record of @kind about @subject (ourselves
+ * for alive and left, a peer for suspect and dead). */
 void gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		  uint8_t kind);
 
@@ -175,9 +197,33 @@ uint64_t gsp__intent_tick(struct gsp *g, struct gsp_now now);
 
 void gsp__intents_free(struct gsp *g);
 
+/* --- gossip/reach.c --- */
+
+/* A probe of @m finished: acked directly (rtt_us), through others only,
+ * or not at all. */
+enum probe_outcome {
+	PROBE_DIRECT,
+	PROBE_INDIRECT,
+	PROBE_FAILED,
+};
+
+void gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
+			uint64_t rtt_us);
+
+/* Verifies (author's cert) and applies a row: 1 newer, 0 not, REJ(). */
+int gsp__row_apply(struct gsp *g, struct gsp_now now,
+		   const struct gsp_record *r, const uint8_t *rec, size_t len);
+
+/* Publishes our row when due, reports split views; returns the next
+ * deadline. */
+uint64_t gsp__reach_tick(struct gsp *g, struct gsp_now now);
+
+void gsp__member_reach_free(struct member *m);
+
 /* --- gossip/swim.c --- */
 
-/* Puts a packet of @type to @m (or @to when m is NULL) in the outbox. */
+/* Puts a packet of @type to @m (or @to when m is NULL) in the outbox.
+ */
 void gsp__send(struct gsp *g, struct gsp_now now, struct member *m,
 	       const struct gsp_endpoint *to, uint8_t type, uint32_t seq,
 	       const char *target);

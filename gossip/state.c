@@ -57,6 +57,7 @@ gsp_timing_profile(struct gsp_timing *t, bool wan)
 		t->gossip_fanout = 3;
 		t->pushpull_interval_ms = 15000;
 	}
+	t->row_interval_ms = wan ? 20000 : 5000;
 	t->indirect_k = 3;
 	t->retransmit_mult = 4;
 	t->reap_ms = 24ull * 3600 * 1000;
@@ -338,6 +339,8 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 		return REJ(GSP_REJ_DECODE);
 	if (r.kind == GSP_REC_INTENT)
 		return gsp__intent_apply(g, now, &r, rec, len);
+	if (r.kind == GSP_REC_ROW)
+		return gsp__row_apply(g, now, &r, rec, len);
 	struct member *m = gsp__find(g, r.subject);
 
 	/* The same bytes again: nothing to verify, nothing new. */
@@ -460,6 +463,7 @@ gsp__reap(struct gsp *g, struct gsp_now now)
 		}
 		gsp__event(g, GSP_EV_REAPED, m, (int)m->state, NULL);
 		bury(g, now, m);
+		gsp__member_reach_free(m);
 		blob_clear(&m->alive);
 		blob_clear(&m->state_rec);
 		for (size_t q = 0; q < g->n_queue; q++) {
@@ -609,6 +613,7 @@ gsp_free(struct gsp *g)
 	for (size_t i = 0; i < g->n; i++) {
 		blob_clear(&g->m[i].alive);
 		blob_clear(&g->m[i].state_rec);
+		gsp__member_reach_free(&g->m[i]);
 	}
 	free(g->m);
 	for (size_t i = 0; i < g->n_queue; i++)

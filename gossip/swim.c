@@ -123,9 +123,16 @@ piggyback(struct gsp *g, const struct member *m, struct picked *p)
 	}
 	if (m && m->state != GSP_LEFT)
 		take(p, &m->state_rec);
-	for (size_t i = 0; i < g->n_queue && p->budget > 64; i++)
-		if (take(p, &g->queue[i].rec))
-			g->queue[i].transmits--;
+	/* Membership and intents first; reachability rows with what room
+	 * is left (push-pull carries them all anyway). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < g->n_queue && p->budget > 64; i++) {
+			if ((g->queue[i].family == QUEUE_ROW) != (pass == 1))
+				continue;
+			if (take(p, &g->queue[i].rec))
+				g->queue[i].transmits--;
+		}
+	}
 }
 
 /* Drops queued records that have been sent often enough. Called once the
@@ -173,14 +180,14 @@ gsp__send(struct gsp *g, struct gsp_now now, struct member *m,
 static uint8_t *
 full_state(struct gsp *g, uint8_t type, size_t *len)
 {
-	size_t n = 0, total = 0, cap = 2 * g->n + g->n_intents + 1;
+	size_t n = 0, total = 0, cap = 3 * g->n + g->n_intents + 1;
 	const uint8_t **recs = calloc(cap, sizeof(*recs));
 	size_t *lens = calloc(cap, sizeof(*lens));
 	uint8_t *data = NULL;
 
 	if (!recs || !lens)
 		goto out;
-	for (size_t i = 0; i < g->n && n + 2 <= GSP_MSG_RECS_MAX; i++) {
+	for (size_t i = 0; i < g->n && n + 3 <= GSP_MSG_RECS_MAX; i++) {
 		struct member *m = &g->m[i];
 		if (m->alive.data) {
 			recs[n] = m->alive.data;
@@ -191,6 +198,11 @@ full_state(struct gsp *g, uint8_t type, size_t *len)
 			recs[n] = m->state_rec.data;
 			lens[n++] = m->state_rec.len;
 			total += m->state_rec.len + 8;
+		}
+		if (m->row_rec.data && n < GSP_MSG_RECS_MAX) {
+			recs[n] = m->row_rec.data;
+			lens[n++] = m->row_rec.len;
+			total += m->row_rec.len + 8;
 		}
 	}
 	for (size_t i = 0; i < g->n_intents && n < GSP_MSG_RECS_MAX; i++) {
@@ -365,6 +377,9 @@ ack_received(struct gsp *g, struct gsp_now now, struct member *from,
 			uint64_t rtt = us_of(now) - t->probe_sent_us;
 			t->rtt_us = t->rtt_us ? (7 * t->rtt_us + rtt) / 8 : rtt;
 			t->last_ack = now.ms;
+			gsp__reach_observe(g, t, PROBE_DIRECT, rtt);
+		} else {
+			gsp__reach_observe(g, t, PROBE_INDIRECT, 0);
 		}
 		return;
 	}
@@ -516,6 +531,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 	if (m->probing && now.ms >= m->probe_sent + g->t.probe_interval_ms) {
 		m->probing = false;
 		m->reached = false;
+		gsp__reach_observe(g, m, PROBE_FAILED, 0);
 		/* No path reached it this round. */
 		if (m->state == GSP_ALIVE)
 			gsp__declare(g, now, m, GSP_REC_SUSPECT);
@@ -580,6 +596,7 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 	gsp__reap(g, now);
 	rejoin(g, now);
 	next = min64(next, gsp__intent_tick(g, now));
+	next = min64(next, gsp__reach_tick(g, now));
 
 	next = min64(next, g->next_gossip);
 	if (g->n_seeds)

@@ -366,6 +366,80 @@ log_intent(struct node_gossip *ng, const struct gsp_event *ev)
 		 in.expires_at ? expires : "never", NULL);
 }
 
+/* Our own view of a peer changed: one line with what we measure. */
+static void
+log_reach(struct node_gossip *ng, const struct gsp_event *ev)
+{
+	struct gsp_reach_row *row = malloc(sizeof(*row));
+	char rtt[32] = "-", loss[16] = "-", ack[32] = "never";
+
+	if (row && gsp_reach_get(ng->g, now_of(ng), 0, row)) {
+		for (size_t i = 0; i < row->n; i++) {
+			const struct gsp_reach_cell *c = &row->cells[i];
+			if (strcmp(c->peer, ev->name) != 0)
+				continue;
+			if (c->rtt_us)
+				snprintf(rtt, sizeof(rtt), "%.3f",
+					 c->rtt_us / 1000.0);
+			snprintf(loss, sizeof(loss), "%.2f",
+				 c->loss_permille / 1000.0);
+			if (c->last_ack_ms != UINT64_MAX)
+				snprintf(ack, sizeof(ack), "%.1f",
+					 c->last_ack_ms / 1000.0);
+		}
+	}
+	free(row);
+	node_log(ev->new_state ? NODE_LOG_INFO : NODE_LOG_WARN,
+		 "peer reachability changed", "peer", ev->name, "from",
+		 ev->new_state ? "unreachable" : "reachable", "to",
+		 ev->new_state ? "reachable" : "unreachable", "rtt_ms", rtt,
+		 "loss", loss, "last_ack_s", ack, NULL);
+}
+
+struct split_ctx {
+	const char *target;
+	bool found;
+};
+
+static void
+join_names(const char *const *names, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && o < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "," : "",
+				      names[i]);
+}
+
+static void
+log_split_one(void *ctx, const char *target, const char *const *reach,
+	      size_t n_reach, const char *const *unreach, size_t n_unreach)
+{
+	struct split_ctx *sc = ctx;
+	char a[512], b[512];
+
+	if (strcmp(target, sc->target) != 0)
+		return;
+	sc->found = true;
+	join_names(reach, n_reach, a, sizeof(a));
+	join_names(unreach, n_unreach, b, sizeof(b));
+	node_log(NODE_LOG_WARN, "split view", "target", target,
+		 "reachable_from", a, "unreachable_from", b, NULL);
+}
+
+static void
+log_split(struct node_gossip *ng, const struct gsp_event *ev)
+{
+	struct split_ctx sc = { ev->name, false };
+
+	if (ev->new_state)
+		gsp_split_views(ng->g, now_of(ng), log_split_one, &sc);
+	if (!sc.found)
+		node_log(NODE_LOG_INFO, "split view healed", "target", ev->name,
+			 NULL);
+}
+
 static void
 save_intents(struct node_gossip *ng)
 {
@@ -411,7 +485,9 @@ log_event(const struct gsp_event *ev)
 			 NULL);
 		break;
 	case GSP_EV_INTENT:
-		break; /* log_intent(), with the intent's details */
+	case GSP_EV_REACH:
+	case GSP_EV_SPLIT:
+		break; /* logged with their details by log_reach() & co */
 	}
 }
 
@@ -450,6 +526,10 @@ pump(struct node_gossip *ng)
 			log_intent(ng, &ev);
 			intents = true;
 		}
+		if (ev.type == GSP_EV_REACH)
+			log_reach(ng, &ev);
+		if (ev.type == GSP_EV_SPLIT)
+			log_split(ng, &ev);
 		changed = true;
 	}
 	/* On disk before anyone is told: a node killed now restarts with

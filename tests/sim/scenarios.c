@@ -559,6 +559,7 @@ main(int argc, char **argv)
 	late_seed();
 	reaped();
 	intent_scenarios(base_seed);
+	reach_scenarios(base_seed);
 	converge50();
 	printf("%d passed, %d failed\n", sim_passed, sim_failed);
 	return sim_failed ? 1 : 0;

@@ -203,6 +203,19 @@ drain_events(struct sim *s, int i)
 			n->suspects_seen++;
 		if (ev.type == GSP_EV_STATE && ev.new_state == GSP_DEAD)
 			n->deads_seen++;
+		if (ev.type == GSP_EV_SPLIT) {
+			if (ev.new_state)
+				n->splits_on++;
+			else
+				n->splits_off++;
+			if (!s->quiet)
+				printf("# %8.3f s  %s: split view about %s: "
+				       "%s\n",
+				       s->now / 1000.0, n->name, ev.name,
+				       ev.new_state ? "on" : "healed");
+		}
+		if (ev.type == GSP_EV_REACH)
+			n->reach_changes++;
 		if (ev.type == GSP_EV_SYNCED && !n->synced_at) {
 			struct gsp_now t = now_of(s);
 			n->synced_at = s->now ? s->now : 1;

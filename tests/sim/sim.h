@@ -31,8 +31,10 @@ struct sim_node {
 	size_t saved_len[64], n_saved;
 	uint64_t synced_at; /* when its first sync happened, 0 not yet */
 	bool drained_at_sync;
-	uint64_t suspects_seen; /* SUSPECT events this node logged */
-	uint64_t deads_seen;	/* DEAD events this node logged */
+	uint64_t splits_on, splits_off; /* SPLIT events: disagree / healed */
+	uint64_t reach_changes;		/* REACH events */
+	uint64_t suspects_seen;		/* SUSPECT events this node logged */
+	uint64_t deads_seen;		/* DEAD events this node logged */
 };
 
 struct sim_pkt;
