@@ -42,7 +42,7 @@ struct member {
 
 	/* probing (not used for ourselves) */
 	uint64_t next_probe;
-	bool probing, indirect_sent;
+	bool probing, retried, indirect_sent;
 	uint32_t probe_seq;
 	uint64_t probe_sent;
 	uint64_t probe_sent_us;
@@ -53,7 +53,8 @@ struct member {
 	bool has_digest;
 
 	/* our observation of it (gossip/reach.c) */
-	uint32_t outcomes; /* bit i: probe i ago failed directly */
+	uint32_t outcomes;   /* bit i: probe i ago failed directly */
+	uint32_t first_lost; /* bit i: its first ping went unanswered */
 	uint8_t n_outcomes;
 	uint32_t samples[32]; /* recent direct RTTs, microseconds */
 	uint8_t n_samples, next_sample;
@@ -208,7 +209,7 @@ enum probe_outcome {
 };
 
 void gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
-			uint64_t rtt_us);
+			uint64_t rtt_us, bool first_try);
 
 /* Verifies (author's cert) and applies a row: 1 newer, 0 not, REJ(). */
 int gsp__row_apply(struct gsp *g, struct gsp_now now,
@@ -219,6 +220,10 @@ int gsp__row_apply(struct gsp *g, struct gsp_now now,
 uint64_t gsp__reach_tick(struct gsp *g, struct gsp_now now);
 
 void gsp__member_reach_free(struct member *m);
+
+/* Reachable in our own view: a direct ack within the last three probes
+ * (presumed before the first). */
+bool gsp__reachable(const struct member *m);
 
 /* --- gossip/swim.c --- */
 

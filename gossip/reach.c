@@ -19,8 +19,8 @@ popcount32(uint32_t v)
 	return __builtin_popcount(v);
 }
 
-static bool
-reachable(const struct member *m)
+bool
+gsp__reachable(const struct member *m)
 {
 	uint32_t recent = (1u << RECENT) - 1;
 	uint8_t n = m->n_outcomes < RECENT ? m->n_outcomes : RECENT;
@@ -33,9 +33,12 @@ reachable(const struct member *m)
 
 void
 gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
-		   uint64_t rtt_us)
+		   uint64_t rtt_us, bool first_try)
 {
 	m->outcomes = m->outcomes << 1 | (o != PROBE_DIRECT);
+	/* Loss is that of single round trips: the first ping of a probe
+	 * answered before the retry went out, or not. */
+	m->first_lost = m->first_lost << 1 | !first_try;
 	if (m->n_outcomes < WINDOW)
 		m->n_outcomes++;
 	m->indirect = o == PROBE_INDIRECT;
@@ -46,7 +49,7 @@ gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
 		if (m->n_samples < 32)
 			m->n_samples++;
 	}
-	bool now_reach = reachable(m);
+	bool now_reach = gsp__reachable(m);
 	if (!m->view_known || now_reach != m->view) {
 		bool report = m->view_known;
 		m->view = now_reach;
@@ -90,13 +93,13 @@ own_cell(const struct member *m, struct gsp_now now, struct gsp_row_cell *c)
 {
 	memset(c, 0, sizeof(*c));
 	memcpy(c->peer, m->name, sizeof(c->peer));
-	c->flags = (uint8_t)((reachable(m) ? 1 : 0) | (m->indirect ? 2 : 0));
+	c->flags =
+		(uint8_t)((gsp__reachable(m) ? 1 : 0) | (m->indirect ? 2 : 0));
 	c->rtt_us = m->rtt_us > UINT32_MAX ? UINT32_MAX : (uint32_t)m->rtt_us;
 	percentiles(m, &c->p50_us, &c->p99_us);
-	int fails =
-		popcount32(m->n_outcomes >= 32
-				   ? m->outcomes
-				   : m->outcomes & ((1u << m->n_outcomes) - 1));
+	uint32_t mask =
+		m->n_outcomes >= 32 ? UINT32_MAX : (1u << m->n_outcomes) - 1;
+	int fails = popcount32(m->first_lost & mask);
 	c->loss_permille =
 		m->n_outcomes ? (uint16_t)(fails * 1000 / m->n_outcomes) : 0;
 	c->last_ack_ms = m->last_ack ? now.ms - m->last_ack : UINT64_MAX;
@@ -259,7 +262,7 @@ opinions(const struct gsp *g, struct gsp_now now, const struct member *t,
 			continue;
 		if (i == 0) {
 			if (t->view_known)
-				*(reachable(t) ? can : cannot) |= 1u;
+				*(gsp__reachable(t) ? can : cannot) |= 1u;
 			continue;
 		}
 		if (!o->row || o->state != GSP_ALIVE ||

@@ -530,7 +530,7 @@ gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
 	memcpy(out->ns_name, m->ns_name, sizeof(out->ns_name));
 	out->gossip = m->gossip;
 	out->rtt_us = m->rtt_us;
-	out->reached = m->reached;
+	out->reached = i > 0 && gsp__reachable(m);
 	out->last_ack_ms = m->last_ack;
 	out->state_since_ms = m->state_since;
 	return true;

@@ -377,9 +377,10 @@ ack_received(struct gsp *g, struct gsp_now now, struct member *from,
 			uint64_t rtt = us_of(now) - t->probe_sent_us;
 			t->rtt_us = t->rtt_us ? (7 * t->rtt_us + rtt) / 8 : rtt;
 			t->last_ack = now.ms;
-			gsp__reach_observe(g, t, PROBE_DIRECT, rtt);
+			gsp__reach_observe(g, t, PROBE_DIRECT, rtt,
+					   !t->retried);
 		} else {
-			gsp__reach_observe(g, t, PROBE_INDIRECT, 0);
+			gsp__reach_observe(g, t, PROBE_INDIRECT, 0, false);
 		}
 		return;
 	}
@@ -515,6 +516,13 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 {
 	if (m->state == GSP_LEFT)
 		return;
+	/* Half way to the timeout, a second direct ping: a lossy path then
+	 * shows as loss, and only a broken one as unreachable. */
+	if (m->probing && !m->retried &&
+	    now.ms >= m->probe_sent + g->t.probe_timeout_ms / 2) {
+		m->retried = true;
+		gsp__send(g, now, m, NULL, GSP_MSG_PING, m->probe_seq, m->name);
+	}
 	if (m->probing && !m->indirect_sent &&
 	    now.ms >= m->probe_sent + g->t.probe_timeout_ms) {
 		struct member *via[16];
@@ -531,7 +539,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 	if (m->probing && now.ms >= m->probe_sent + g->t.probe_interval_ms) {
 		m->probing = false;
 		m->reached = false;
-		gsp__reach_observe(g, m, PROBE_FAILED, 0);
+		gsp__reach_observe(g, m, PROBE_FAILED, 0, false);
 		/* No path reached it this round. */
 		if (m->state == GSP_ALIVE)
 			gsp__declare(g, now, m, GSP_REC_SUSPECT);
@@ -539,6 +547,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 	if (!m->probing && now.ms >= m->next_probe) {
 		m->probing = true;
 		m->indirect_sent = false;
+		m->retried = false;
 		m->probe_seq = gsp__rand32(g);
 		m->probe_sent = now.ms;
 		m->probe_sent_us = us_of(now);
@@ -607,12 +616,14 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 		if (m->state == GSP_LEFT)
 			continue;
 		if (m->probing) {
-			next = min64(next,
-				     m->indirect_sent
-					     ? m->probe_sent +
-						       g->t.probe_interval_ms
-					     : m->probe_sent +
-						       g->t.probe_timeout_ms);
+			uint64_t at =
+				!m->retried ? m->probe_sent +
+						      g->t.probe_timeout_ms / 2
+				: !m->indirect_sent
+					? m->probe_sent + g->t.probe_timeout_ms
+					: m->probe_sent +
+						  g->t.probe_interval_ms;
+			next = min64(next, at);
 		} else {
 			next = min64(next, m->next_probe);
 		}

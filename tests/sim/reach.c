@@ -110,3 +110,48 @@ reach_scenarios(uint64_t seed)
 	      (when - t0) / 1000.0);
 	sim_fini(&s);
 }
+
+/* 30% loss on one direction of one link shows as loss, not as
+ * unreachable; a dead node's row is flagged stale. */
+void
+reach_loss_scenarios(uint64_t seed)
+{
+	struct sim s;
+	struct gsp_reach_row *row = malloc(sizeof(*row));
+
+	sim_init(&s, seed + 31, false);
+	s.quiet = true;
+	for (int i = 0; i < 3; i++)
+		sim_add(&s);
+	sim_run(&s, 10000);
+	uint64_t changes = s.nodes[0].reach_changes + s.nodes[2].reach_changes;
+	s.loss[0][2] = 30;
+	sim_run(&s, s.now + 120000);
+	uint16_t loss = 0;
+	bool reachable = false;
+	gsp_reach_get(s.nodes[0].g, sim_now(&s), 0, row);
+	for (size_t c = 0; c < row->n; c++) {
+		if (!strcmp(row->cells[c].peer, "n2")) {
+			loss = row->cells[c].loss_permille;
+			reachable = row->cells[c].reachable;
+		}
+	}
+	uint64_t flips =
+		s.nodes[0].reach_changes + s.nodes[2].reach_changes - changes;
+	CHECK(reachable && loss >= 100 && flips == 0,
+	      "30%% loss n0 -> n2 for 120 s: shows as loss (n0 measures "
+	      "%.2f), never as unreachable (%llu changes)",
+	      loss / 1000.0, (unsigned long long)flips);
+	s.loss[0][2] = 0;
+
+	sim_kill(&s, 1);
+	sim_run(&s, s.now + 10000);
+	bool stale = false;
+	for (size_t i = 0; gsp_reach_get(s.nodes[0].g, sim_now(&s), i, row);
+	     i++)
+		if (!strcmp(row->observer, "n1"))
+			stale = row->stale && row->age_ms >= 9000;
+	CHECK(stale, "a dead node's row is flagged stale, with its age");
+	free(row);
+	sim_fini(&s);
+}

@@ -560,6 +560,7 @@ main(int argc, char **argv)
 	reaped();
 	intent_scenarios(base_seed);
 	reach_scenarios(base_seed);
+	reach_loss_scenarios(base_seed);
 	converge50();
 	printf("%d passed, %d failed\n", sim_passed, sim_failed);
 	return sim_failed ? 1 : 0;

@@ -37,6 +37,8 @@ void intent_scenarios(uint64_t seed);
 /* tests/sim/reach.c */
 void reach_scenarios(uint64_t seed);
 
+void reach_loss_scenarios(uint64_t seed);
+
 /* From gsp_drain() at node @from until node @target holds the intent. */
 uint64_t sim_drain_to_target_ms(struct sim *s, int from, int target);
 
