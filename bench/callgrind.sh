@@ -52,7 +52,7 @@ done
 for v in QUERIES OUTSTANDING SERVER_CPU CLIENT_CPU; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a non-negative integer" >&2; exit 2; }
 done
-[ "$QUERIES" -ge 100 ] && [ "$OUTSTANDING" -ge 1 ] || { echo "QUERIES >= 100, OUTSTANDING >= 1" >&2; exit 2; }
+if [ "$QUERIES" -lt 100 ] || [ "$OUTSTANDING" -lt 1 ]; then echo "QUERIES >= 100, OUTSTANDING >= 1" >&2; exit 2; fi
 IFS=, read -r -a SERVER_LIST <<<"$SERVERS"
 for s in "${SERVER_LIST[@]}"; do
 	[ -n "${ADDR[$s]:-}" ] || { echo "unknown server: $s (pmgtmd, knot, nsd)" >&2; exit 2; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by bench/dnsperf.sh and bench/callgrind.sh (sourced, not run).
 #
 # Expects: TMP (the run's temp dir), PMGTMD (binary). Defines the zone, the
@@ -173,8 +174,8 @@ check_all_answers() { # $1: server; prints "name:sizeB ..." or the failure
 }
 
 wait_ready() { # $1: server, $2: pid, $3: seconds (default 10)
-	local s=$1 p=$2 i
-	for i in $(seq $((${3:-10} * 10))); do
+	local s=$1 p=$2
+	for _ in $(seq $((${3:-10} * 10))); do
 		kill -0 "$p" 2>/dev/null || return 1
 		if timeout 2 dig +norec +time=1 +tries=1 -p "${PORT[$s]}" @"${ADDR[$s]}" "$ZONE" SOA 2>/dev/null |
 			grep -q 'status:'; then
@@ -197,10 +198,10 @@ alive() { # $@: pids; true while one of them runs (zombies do not count)
 # stop_pid PID [SECONDS]: TERM to PID, then up to SECONDS (default 5) for it
 # and the processes it had started to go; KILL to what is left. Reaps PID.
 stop_pid() {
-	local p=$1 i tree
+	local p=$1 tree
 	tree=$(proc_tree "$p")
 	kill -TERM "$p" 2>/dev/null || true
-	for i in $(seq $((${2:-5} * 10))); do
+	for _ in $(seq $((${2:-5} * 10))); do
 		# shellcheck disable=SC2086
 		alive $tree || break
 		sleep 0.1
@@ -214,7 +215,10 @@ stop_pid() {
 proc_tree() {
 	local p=$1 c
 	echo "$p"
-	for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do proc_tree "$c"; done
+	# Each children file lists pids followed by a space.
+	while read -r -d ' ' c; do
+		proc_tree "$c"
+	done < <(cat /proc/"$p"/task/*/children 2>/dev/null)
 }
 
 cpu_ticks() { # utime+stime of the whole tree (all threads), in clock ticks

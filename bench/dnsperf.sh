@@ -60,18 +60,18 @@ done
 for v in DURATION WARMUP REPEAT CLIENTS OUTSTANDING NAMES SERVER_CPU CLIENT_CPU WAIT_QUIET RATE; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || { echo "$v must be a non-negative integer" >&2; exit 2; }
 done
-[ "$REPEAT" -ge 1 ] && [ "$DURATION" -ge 1 ] || { echo "DURATION and REPEAT must be >= 1" >&2; exit 2; }
+if [ "$REPEAT" -lt 1 ] || [ "$DURATION" -lt 1 ]; then echo "DURATION and REPEAT must be >= 1" >&2; exit 2; fi
 IFS=, read -r -a SERVER_LIST <<<"$SERVERS"
 for s in "${SERVER_LIST[@]}"; do
 	[ -n "${ADDR[$s]:-}" ] || { echo "unknown server: $s (pmgtmd, knot, nsd)" >&2; exit 2; }
 done
 
 CLK_TCK=$(getconf CLK_TCK)
-CPUS="$SERVER_CPU $CLIENT_CPU"
+CPUS=("$SERVER_CPU" "$CLIENT_CPU")
 NCPU=$(getconf _NPROCESSORS_ONLN)
 if [ "$SERVER_CPU" -ge "$NCPU" ] || [ "$CLIENT_CPU" -ge "$NCPU" ]; then
 	echo "warning: only $NCPU CPUs; pinning to CPU 0 for both server and dnsperf" >&2
-	SERVER_CPU=0 CLIENT_CPU=0 CPUS=0
+	SERVER_CPU=0 CLIENT_CPU=0 CPUS=(0)
 fi
 
 TMP=$(mktemp -d /tmp/pmgtm-bench.XXXXXX)
@@ -156,9 +156,9 @@ QUIET_LEFT=$WAIT_QUIET
 wait_quiet() {
 	local b0 b1 pct
 	while [ "$QUIET_LEFT" -gt 0 ]; do
-		b0=$(cpu_busy_ticks $CPUS)
+		b0=$(cpu_busy_ticks "${CPUS[@]}")
 		sleep 2
-		b1=$(cpu_busy_ticks $CPUS)
+		b1=$(cpu_busy_ticks "${CPUS[@]}")
 		pct=$(((b1 - b0) * 100 / (2 * CLK_TCK)))
 		[ "$pct" -lt 15 ] && return 0
 		[ "$QUIET_LEFT" = "$WAIT_QUIET" ] && log "   machine busy ($pct% of one CPU): waiting up to ${WAIT_QUIET}s in all for quiet"
@@ -177,7 +177,7 @@ measure() {
 		run_dnsperf "$s" "$WARMUP" "$TMP/$s/warmup.$r.txt" || true
 	fi
 	t0=$(cpu_ticks "${PID[$s]}")
-	o0=$(cpu_busy_ticks $CPUS)
+	o0=$(cpu_busy_ticks "${CPUS[@]}")
 	child_cpu_ms >"$TMP/c0"
 	w0=$(date +%s%3N)
 	if ! run_dnsperf "$s" "$DURATION" "$out"; then
@@ -187,7 +187,7 @@ measure() {
 	fi
 	w1=$(date +%s%3N)
 	t1=$(cpu_ticks "${PID[$s]}")
-	o1=$(cpu_busy_ticks $CPUS)
+	o1=$(cpu_busy_ticks "${CPUS[@]}")
 	child_cpu_ms >"$TMP/c1"
 	c0=$(cat "$TMP/c0")
 	c1=$(cat "$TMP/c1")
@@ -222,8 +222,8 @@ measure() {
 	# Derived: the server's % of its CPU over the run time; dnsperf's over
 	# the window; others = busy time of the two CPUs spent by neither
 	# (other processes, interrupts, hypervisor steal), % of one CPU.
-	read -r RESULT[$s,$r,lost_pct] RESULT[$s,$r,cpu_us_per_q] RESULT[$s,$r,srv_cpu_pct] \
-		RESULT[$s,$r,cli_cpu_pct] RESULT[$s,$r,other_pct] < <(
+	local d1 d2 d3 d4 d5
+	read -r d1 d2 d3 d4 d5 < <(
 		awk -v l="$lost" -v n="$sent" -v c="$comp" -v us="${RESULT[$s,$r,cpu_us]}" \
 			-v cl="${RESULT[$s,$r,client_ms]}" -v run="${RESULT[$s,$r,run_ms]}" \
 			-v win="${RESULT[$s,$r,window_ms]}" -v busy=$((o1 - o0)) -v hz="$CLK_TCK" 'BEGIN {
@@ -233,8 +233,13 @@ measure() {
 			if (run < 1) run = 1
 			printf "%.4f %.4f %.1f %.1f %.1f\n", (n ? 100 * l / n : 0), us / c, us / 10 / run,
 				cl * 100 / win, o * 100 / win }')
+	RESULT[$s,$r,lost_pct]=$d1
+	RESULT[$s,$r,cpu_us_per_q]=$d2
+	RESULT[$s,$r,srv_cpu_pct]=$d3
+	RESULT[$s,$r,cli_cpu_pct]=$d4
+	RESULT[$s,$r,other_pct]=$d5
 	awk -v s="$s" -v r="$r" -v q="$qps" -v c="$comp" -v l="$lost" -v sent="$sent" \
-		-v us="${RESULT[$s,$r,cpu_us]}" -v lat="${RESULT[$s,$r,lat]:-0}" -v cpus="$CPUS" \
+		-v us="${RESULT[$s,$r,cpu_us]}" -v lat="${RESULT[$s,$r,lat]:-0}" -v cpus="${CPUS[*]}" \
 		-v upq="${RESULT[$s,$r,cpu_us_per_q]}" -v sp="${RESULT[$s,$r,srv_cpu_pct]}" \
 		-v cp="${RESULT[$s,$r,cli_cpu_pct]}" -v op="${RESULT[$s,$r,other_pct]}" 'BEGIN {
 		printf "   %-6s round %d: %7.0f qps, %d/%d completed, %d lost, latency %.3f ms, " \
