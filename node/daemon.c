@@ -145,6 +145,8 @@ reload(struct node_daemon *d)
 	struct dns_view *v = NULL;
 	char err[512];
 
+	d->reload_time = (uint64_t)time(NULL);
+	d->reload_ok = false;
 	if (node_config_load(d->cfg->path, &cfg, err, sizeof(err))) {
 		node_log(NODE_LOG_ERROR,
 			 "reload failed, keeping the old config", "error", err,
@@ -183,6 +185,15 @@ reload(struct node_daemon *d)
 	node_autodrain_stop(d);
 	if (node_autodrain_start(d) == 0)
 		node_autodrain_evaluate(d);
+	if (cfg->dns.n_zones != d->stats.n_zones) {
+		/* Other zones, other series: start the counters again. */
+		struct node_stats st;
+		if (node_stats_init(&st, cfg->dns.n_zones) == 0) {
+			node_stats_fini(&d->stats);
+			d->stats = st;
+		}
+	}
+	d->reload_ok = true;
 	node_log(NODE_LOG_INFO, "config reloaded", "file", cfg->path, NULL);
 }
 
@@ -293,6 +304,14 @@ node_daemon_run(struct node_config *cfg)
 	}
 	d->cfg = cfg;
 	d->ready = !cfg->has_cluster;
+	d->start_time = d->reload_time = (uint64_t)time(NULL);
+	d->reload_ok = true;
+	if (node_stats_init(&d->stats, cfg->dns.n_zones)) {
+		node_log(NODE_LOG_ERROR, "out of memory", NULL);
+		free(d);
+		node_config_free(cfg);
+		return 1;
+	}
 	uv_loop_init(&d->loop);
 	uv_timer_init(&d->loop, &d->sync_timer);
 	d->sync_timer.data = d;
@@ -367,6 +386,7 @@ node_daemon_run(struct node_config *cfg)
 out:
 	dns_view_free((struct dns_view *)d->view);
 	node_config_free(d->cfg);
+	node_stats_fini(&d->stats);
 	free(d);
 	return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "dns/cookie.h"
 #include "node/config.h"
+#include "node/stats.h"
 
 struct dns_view;
 struct node_udp;
@@ -35,6 +36,10 @@ struct node_daemon {
 	bool ready;		    /* synced, or startup_sync_timeout passed */
 	struct node_health *health; /* NULL: no health checks */
 	bool autodrain_blocked;	    /* by min_active, already logged */
+	struct node_stats stats;
+	bool reload_ok;	      /* the last SIGHUP reload worked */
+	uint64_t reload_time; /* unix seconds of the last (re)load */
+	uint64_t start_time;  /* unix seconds pmgtmd started */
 	uv_timer_t sync_timer;
 	bool leaving;
 	int exit_code;

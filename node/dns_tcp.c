@@ -14,6 +14,7 @@
 #include "dns/answer.h"
 #include "node/daemon.h"
 #include "node/log.h"
+#include "node/stats.h"
 
 #define MSG_BUF (2 + DNS_MSG_MAX)
 #define MAX_PENDING (256 * 1024) /* unsent bytes before we stop reading */
@@ -142,8 +143,10 @@ answer_one(struct conn *c, const uint8_t *q, size_t len)
 	if (!w)
 		return -ENOMEM;
 	req.client_iplen = (size_t)client_ip(&c->peer, &req.client_ip);
+	struct dns_result res;
 	int n = dns_answer(c->t->d->view, &req, q, len, w->data + 2,
-			   DNS_MSG_MAX, NULL);
+			   DNS_MSG_MAX, &res);
+	node_stats_count(&c->t->d->stats, DNS_TCP, &res);
 	if (n < 0) {
 		free(w);
 		return 0;

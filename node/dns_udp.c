@@ -15,6 +15,7 @@
 #include "dns/answer.h"
 #include "node/daemon.h"
 #include "node/log.h"
+#include "node/stats.h"
 
 #define BATCH 64
 #define RX_SIZE 4096  /* bigger datagrams are not queries we answer */
@@ -73,9 +74,11 @@ serve_batch(struct node_udp *u)
 	for (int i = 0; i < n; i++) {
 		if (u->rx[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
+		struct dns_result res;
 		client_ip(&u->peer[i], &req);
 		int len = dns_answer(view, &req, u->in[i], u->rx[i].msg_len,
-				     u->out[m], DNS_UDP_PAYLOAD, NULL);
+				     u->out[m], DNS_UDP_PAYLOAD, &res);
+		node_stats_count(&u->d->stats, DNS_UDP, &res);
 		if (len < 0)
 			continue;
 		u->tx_iov[m].iov_base = u->out[m];
