@@ -74,4 +74,8 @@ int cli_undrain_main(int argc, char **argv);
 extern const char cli_drain_usage[];
 extern const char cli_undrain_usage[];
 
+/* cli/reach.c: "reachability", the matrix the local daemon holds. */
+int cli_reach_main(int argc, char **argv);
+extern const char cli_reach_usage[];
+
 #endif

@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
 	{ "members", cli_members_main, cli_members_usage },
 	{ "drain", cli_drain_main, cli_drain_usage },
 	{ "undrain", cli_undrain_main, cli_undrain_usage },
+	{ "reachability", cli_reach_main, cli_reach_usage },
 	{ "status", cli_status_main, cli_status_usage },
 };
 

@@ -45,7 +45,7 @@ struct member {
 	bool probing, retried, indirect_sent;
 	uint32_t probe_seq;
 	uint64_t probe_sent;
-	uint64_t probe_sent_us;
+	uint64_t probe_sent_us; /* the last direct ping of this probe */
 	uint64_t rtt_us, last_ack;
 	bool reached;	 /* the last finished probe was acked directly */
 	bool knows_us;	 /* has acked since our alive record last changed */

@@ -374,6 +374,8 @@ ack_received(struct gsp *g, struct gsp_now now, struct member *from,
 		t->probing = false;
 		t->reached = t == from;
 		if (t == from) {
+			/* From the last ping we sent: an answer to a retry
+			 * must not count the wait before it. */
 			uint64_t rtt = us_of(now) - t->probe_sent_us;
 			t->rtt_us = t->rtt_us ? (7 * t->rtt_us + rtt) / 8 : rtt;
 			t->last_ack = now.ms;
@@ -521,6 +523,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 	if (m->probing && !m->retried &&
 	    now.ms >= m->probe_sent + g->t.probe_timeout_ms / 2) {
 		m->retried = true;
+		m->probe_sent_us = us_of(now);
 		gsp__send(g, now, m, NULL, GSP_MSG_PING, m->probe_seq, m->name);
 	}
 	if (m->probing && !m->indirect_sent &&
@@ -531,6 +534,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 		 * hears about its death and can refute it. */
 		size_t n = m->state == GSP_DEAD ? 0 : pick(g, m, via, k, false);
 		m->indirect_sent = true;
+		m->probe_sent_us = us_of(now);
 		gsp__send(g, now, m, NULL, GSP_MSG_PING, m->probe_seq, m->name);
 		for (size_t i = 0; i < n; i++)
 			gsp__send(g, now, via[i], NULL, GSP_MSG_PING_REQ,

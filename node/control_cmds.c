@@ -9,6 +9,7 @@
 #include "gossip/gossip.h"
 #include "node/config.h"
 #include "node/control_drain.h"
+#include "node/control_reach.h"
 #include "node/ctl_proto.h"
 #include "node/daemon.h"
 #include "node/gossip_io.h"
@@ -295,6 +296,7 @@ static const struct {
 } commands[] = {
 	{ "members", node_cmd_members, NULL },
 	{ "status", node_cmd_status, NULL },
+	{ "reachability", node_cmd_reachability, NULL },
 	{ "drain", NULL, node_cmd_drain },
 	{ "drain_progress", NULL, node_cmd_drain_progress },
 };

@@ -11,6 +11,7 @@
  *             "gossip": {"rejected": {reason: n}, "sent", "received",
  *                        "bytes_sent", "bytes_received"} | nil}
  *   drain, drain_progress   see node/control_drain.h
+ *   reachability            see node/control_reach.h
  *
  * Ages and RTTs are floats in seconds / milliseconds; nil where unknown
  * (RTT of this node itself, or a peer never acked directly). A member's

@@ -1,0 +1,647 @@
+/*
+ * The reachability command (node/control_reach.c) on three gossip state
+ * machines that joined on a virtual clock (2 ms each way, LAN timings):
+ * the healthy matrix, a one-way cut (lb1 -> lb3 datagrams lost) seen the
+ * same way from every node with one split view per target, the heal, and
+ * a node that goes silent (its row goes stale). The tests run in order on
+ * one cluster; each leaves the network whole for the next.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "gossip/cert.h"
+#include "gossip/gossip.h"
+#include "node/config.h"
+#include "node/control.h"
+#include "node/control_cmds.h"
+#include "node/control_reach.h"
+#include "node/ctl_proto.h"
+
+#ifndef PMGTM_TEST_DATA
+#error "PMGTM_TEST_DATA must point to tests/data"
+#endif
+
+#define T0 1764241200u /* 2025-11-27T11:00:00Z */
+#define LATENCY_MS 2
+#define N 3
+#define QLEN 8192
+
+/* --- three nodes on a virtual clock --- */
+
+struct pkt {
+	uint64_t at;
+	int to, from;
+	bool tcp, reply;
+	uint8_t *data;
+	size_t len;
+};
+
+struct net {
+	struct gsp *g[N];
+	struct gsp_endpoint ep[N];
+	struct node_config *cfg[N];
+	uint64_t now;
+	struct pkt q[QLEN]; /* FIFO: constant latency keeps it ordered */
+	size_t head, tail;
+	uint64_t rnd;
+	bool cut[N][N]; /* datagrams from i to j are lost (TCP goes on) */
+	bool down[N];	/* not ticked, everything to and from it lost */
+	/* GSP_EV_SPLIT events seen by node i about node j: starts (or
+	 * changes of who cannot reach it) and heals. */
+	int split_on[N][N], split_off[N][N];
+};
+
+static struct gsp_now
+now_of(const struct net *n)
+{
+	return (struct gsp_now){ .ms = n->now, .unix_s = T0 + n->now / 1000 };
+}
+
+/* Deterministic "randomness": the tests assert no random outcome. */
+static void
+fill(void *ctx, void *buf, size_t len)
+{
+	struct net *n = ctx;
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		n->rnd = n->rnd * 6364136223846793005ull +
+			 1442695040888963407ull;
+		p[i] = (uint8_t)(n->rnd >> 56);
+	}
+}
+
+static void
+enqueue(struct net *n, int from, int to, bool tcp, bool reply, uint8_t *data,
+	size_t len)
+{
+	if (n->down[from] || n->down[to] || (!tcp && n->cut[from][to])) {
+		free(data);
+		return;
+	}
+	assert_true(n->tail - n->head < QLEN);
+	n->q[n->tail++ % QLEN] = (struct pkt){
+		n->now + LATENCY_MS, to, from, tcp, reply, data, len
+	};
+}
+
+static int
+node_at(const struct net *n, const struct gsp_endpoint *ep)
+{
+	for (int i = 0; i < N; i++)
+		if (!memcmp(&n->ep[i].ip, &ep->ip, sizeof(ep->ip)) &&
+		    n->ep[i].port == ep->port)
+			return i;
+	return -1;
+}
+
+static int
+node_named(const char *name)
+{
+	return name[0] == 'l' && name[1] == 'b' && name[2] >= '1' &&
+			       name[2] < '1' + N && !name[3]
+		       ? name[2] - '1'
+		       : -1;
+}
+
+static void
+flush(struct net *n, int i)
+{
+	struct gsp_out o;
+	struct gsp_event ev;
+
+	while (gsp_out_next(n->g[i], &o)) {
+		int to = node_at(n, &o.to);
+		if (to < 0) {
+			free(o.data);
+			continue;
+		}
+		enqueue(n, i, to, o.transport == GSP_OUT_TCP, false, o.data,
+			o.len);
+	}
+	while (gsp_event_next(n->g[i], &ev)) {
+		int t = node_named(ev.name);
+		if (ev.type != GSP_EV_SPLIT || t < 0)
+			continue;
+		if (ev.new_state)
+			n->split_on[i][t]++;
+		else
+			n->split_off[i][t]++;
+	}
+}
+
+/* Runs the network for @ms of virtual time. */
+static void
+pump(struct net *n, uint64_t ms)
+{
+	uint64_t until = n->now + ms;
+
+	for (; n->now < until; n->now++) {
+		while (n->head < n->tail && n->q[n->head % QLEN].at <= n->now) {
+			struct pkt p = n->q[n->head++ % QLEN];
+			if (n->down[p.to]) {
+				free(p.data);
+				continue;
+			}
+			if (!p.tcp) {
+				gsp_recv(n->g[p.to], now_of(n), &n->ep[p.from],
+					 p.data, p.len);
+			} else {
+				uint8_t *reply = NULL;
+				size_t rlen = 0;
+				(void)gsp_stream_input(n->g[p.to], now_of(n),
+						       p.data, p.len, &reply,
+						       &rlen);
+				if (reply && !p.reply)
+					enqueue(n, p.to, p.from, true, true,
+						reply, rlen);
+				else
+					free(reply);
+			}
+			free(p.data);
+			flush(n, p.to);
+		}
+		for (int i = 0; i < N; i++) {
+			if (n->down[i])
+				continue;
+			gsp_tick(n->g[i], now_of(n));
+			flush(n, i);
+		}
+	}
+}
+
+static void
+start(struct net *n, int i, const uint8_t *ca_pk, const uint8_t *ca_sk)
+{
+	uint8_t pk[GSP_PK_LEN], sk[GSP_SK_LEN], seed[32], cert[GSP_CERT_MAX];
+	struct gsp_cert c;
+	size_t cert_len;
+	struct gsp_ip addr = { 4, { 198, 51, 100, (uint8_t)(10 + i) } };
+	char name[16], err[512];
+
+	snprintf(name, sizeof(name), "lb%d", i + 1);
+	memset(seed, 0x20 + i, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	assert_int_equal(gsp_cert_issue(&c, name, pk, T0, 30, ca_sk), 0);
+	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &cert_len), 0);
+	n->ep[i].ip.family = 4;
+	memcpy(n->ep[i].ip.bytes, (uint8_t[]){ 10, 0, 0, (uint8_t)(1 + i) }, 4);
+	n->ep[i].port = 7946;
+	struct gsp_self self = {
+		.cluster = "test",
+		.name = name,
+		.sk = sk,
+		.cert = cert,
+		.cert_len = cert_len,
+		.ca_pk = ca_pk,
+		.generation = 1795778948u + (uint64_t)i,
+		.addrs = &addr,
+		.n_addrs = 1,
+		.gossip = n->ep[i],
+		.rand = { fill, n },
+	};
+	gsp_timing_profile(&self.timing, false);
+	assert_int_equal(gsp_new(&self, now_of(n), &n->g[i]), 0);
+
+	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &n->cfg[i],
+			     err, sizeof(err)))
+		fail_msg("%s", err);
+	free(n->cfg[i]->node.name);
+	n->cfg[i]->node.name = strdup(name);
+	assert_non_null(n->cfg[i]->node.name);
+}
+
+static int
+setup(void **state)
+{
+	uint8_t ca_pk[GSP_PK_LEN], ca_sk[GSP_SK_LEN], seed[32];
+	struct net *n = calloc(1, sizeof(*n));
+
+	assert_non_null(n);
+	assert_true(sodium_init() >= 0);
+	memset(seed, 2, sizeof(seed));
+	crypto_sign_seed_keypair(ca_pk, ca_sk, seed);
+	n->rnd = 7;
+	for (int i = 0; i < N; i++)
+		start(n, i, ca_pk, ca_sk);
+	for (int i = 1; i < N; i++) {
+		gsp_join(n->g[i], now_of(n), &n->ep[0], 1);
+		flush(n, i);
+	}
+	/* Five probe rounds, and a row publication period. */
+	pump(n, 6000);
+	*state = n;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct net *n = *state;
+
+	while (n->head < n->tail)
+		free(n->q[n->head++ % QLEN].data);
+	for (int i = 0; i < N; i++) {
+		gsp_free(n->g[i]);
+		node_config_free(n->cfg[i]);
+	}
+	free(n);
+	return 0;
+}
+
+/* --- the command's answer --- */
+
+struct reply {
+	struct ctl_buf buf;
+	msgpack_unpacked up;
+	const msgpack_object *d;
+};
+
+/* Runs "reachability" on @env through the command table. */
+static struct reply *
+run_env(const struct node_cmd_env *env)
+{
+	struct reply *r = calloc(1, sizeof(*r));
+	msgpack_object args = { .type = MSGPACK_OBJECT_MAP };
+	struct ctl_peer who = { .uid = 1000 };
+	char err[CTL_ERROR_MAX] = "";
+	msgpack_packer pk;
+
+	assert_non_null(r);
+	ctl_buf_init(&r->buf, CTL_FRAME_MAX);
+	ctl_packer_init(&pk, &r->buf);
+	int code = node_cmd_run(env, "reachability", &args, &who, &pk, err,
+				sizeof(err));
+	size_t off = 0;
+
+	if (code != CTL_OK)
+		fail_msg("reachability: code %d: %s", code, err);
+	assert_int_equal(r->buf.err, 0);
+	msgpack_unpacked_init(&r->up);
+	assert_int_equal(msgpack_unpack_next(&r->up, (const char *)r->buf.data,
+					     r->buf.len, &off),
+			 MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(off, r->buf.len); /* exactly one object */
+	r->d = &r->up.data;
+	return r;
+}
+
+static struct reply *
+reach(struct net *n, int i)
+{
+	struct node_cmd_env env = {
+		.cfg = n->cfg[i],
+		.g = n->g[i],
+		.now_ms = n->now,
+		.serving = true,
+		.unix_s = now_of(n).unix_s,
+		.gm = n->g[i],
+	};
+
+	return run_env(&env);
+}
+
+static void
+reply_free(struct reply *r)
+{
+	msgpack_unpacked_destroy(&r->up);
+	ctl_buf_fini(&r->buf);
+	free(r);
+}
+
+static const msgpack_object *
+get(const msgpack_object *map, const char *key)
+{
+	const msgpack_object *v = ctl_map_get(map, key);
+
+	if (!v)
+		fail_msg("no key '%s'", key);
+	return v;
+}
+
+static const msgpack_object *
+list(const msgpack_object *map, const char *key)
+{
+	const msgpack_object *v = get(map, key);
+
+	assert_int_equal(v->type, MSGPACK_OBJECT_ARRAY);
+	return v;
+}
+
+static bool
+boolean(const msgpack_object *o)
+{
+	assert_int_equal(o->type, MSGPACK_OBJECT_BOOLEAN);
+	return o->via.boolean;
+}
+
+static double
+num(const msgpack_object *o)
+{
+	assert_int_equal(o->type, MSGPACK_OBJECT_FLOAT64);
+	return o->via.f64;
+}
+
+static bool
+is_nil(const msgpack_object *o)
+{
+	return o->type == MSGPACK_OBJECT_NIL;
+}
+
+static void
+assert_str(const msgpack_object *o, const char *s)
+{
+	if (!ctl_str_eq(o, s))
+		fail_msg("expected the string '%s'", s);
+}
+
+/* The element of @arr whose @key is @name; NULL when none. */
+static const msgpack_object *
+find(const msgpack_object *arr, const char *key, const char *name)
+{
+	for (uint32_t i = 0; i < arr->via.array.size; i++)
+		if (ctl_str_eq(get(&arr->via.array.ptr[i], key), name))
+			return &arr->via.array.ptr[i];
+	return NULL;
+}
+
+static const msgpack_object *
+observer(const msgpack_object *d, const char *name)
+{
+	const msgpack_object *o = find(list(d, "observers"), "name", name);
+
+	if (!o)
+		fail_msg("no row of observer %s", name);
+	return o;
+}
+
+/* Observer @obs's cell about @peer. */
+static const msgpack_object *
+peer(const msgpack_object *d, const char *obs, const char *name)
+{
+	const msgpack_object *p =
+		find(list(observer(d, obs), "peers"), "name", name);
+
+	if (!p)
+		fail_msg("%s's row has no cell for %s", obs, name);
+	return p;
+}
+
+/* A list of one name, @name. */
+static void
+assert_only(const msgpack_object *arr, const char *name)
+{
+	assert_int_equal(arr->type, MSGPACK_OBJECT_ARRAY);
+	assert_int_equal(arr->via.array.size, 1);
+	assert_str(&arr->via.array.ptr[0], name);
+}
+
+/* Every field of a peer cell is there, with its type and range. */
+static void
+assert_cell_shape(const msgpack_object *p)
+{
+	assert_int_equal(p->type, MSGPACK_OBJECT_MAP);
+	assert_int_equal(p->via.map.size, 8);
+	assert_int_equal(get(p, "name")->type, MSGPACK_OBJECT_STR);
+	bool reachable = boolean(get(p, "reachable"));
+	const msgpack_object *path = get(p, "path");
+	assert_true(reachable ? ctl_str_eq(path, "direct")
+			      : ctl_str_eq(path, "indirect") ||
+					ctl_str_eq(path, "none"));
+	double loss = num(get(p, "loss"));
+	assert_true(loss >= 0.0 && loss <= 1.0);
+	const char *const opt[] = { "rtt_ms", "p50_ms", "p99_ms",
+				    "last_ack_s" };
+	for (size_t i = 0; i < 4; i++) {
+		const msgpack_object *v = get(p, opt[i]);
+		assert_true(is_nil(v) || num(v) >= 0.0);
+	}
+	if (!reachable)
+		assert_true(is_nil(get(p, "rtt_ms")));
+}
+
+/* --- tests --- */
+
+static void
+test_standalone(void **state)
+{
+	struct net *n = *state;
+	struct node_cmd_env env = { .cfg = n->cfg[0], .now_ms = 1000 };
+	struct reply *r = run_env(&env);
+
+	assert_int_equal(r->d->type, MSGPACK_OBJECT_MAP);
+	assert_int_equal(r->d->via.map.size, 2);
+	assert_int_equal(list(r->d, "observers")->via.array.size, 0);
+	assert_int_equal(list(r->d, "split_views")->via.array.size, 0);
+	reply_free(r);
+}
+
+static void
+test_healthy(void **state)
+{
+	struct net *n = *state;
+
+	for (int i = 0; i < N; i++) {
+		struct reply *r = reach(n, i);
+		const msgpack_object *obs = list(r->d, "observers");
+		char self[8];
+
+		snprintf(self, sizeof(self), "lb%d", i + 1);
+		assert_int_equal(r->d->via.map.size, 2);
+		assert_int_equal(obs->via.array.size, N);
+		/* Our own live row first. */
+		const msgpack_object *o0 = &obs->via.array.ptr[0];
+		assert_str(get(o0, "name"), self);
+		assert_true(boolean(get(o0, "self")));
+		assert_true(num(get(o0, "age_s")) == 0.0);
+		assert_false(boolean(get(o0, "stale")));
+		for (uint32_t k = 0; k < obs->via.array.size; k++) {
+			const msgpack_object *o = &obs->via.array.ptr[k];
+			const msgpack_object *peers = list(o, "peers");
+			assert_int_equal(o->via.map.size, 5);
+			assert_true(boolean(get(o, "self")) == (k == 0));
+			assert_false(boolean(get(o, "stale")));
+			/* A period (5 s), whole seconds, and the way. */
+			assert_true(num(get(o, "age_s")) <= 7.0);
+			assert_int_equal(peers->via.array.size, N - 1);
+			for (uint32_t c = 0; c < peers->via.array.size; c++) {
+				const msgpack_object *p =
+					&peers->via.array.ptr[c];
+				assert_cell_shape(p);
+				assert_true(boolean(get(p, "reachable")));
+				assert_str(get(p, "path"), "direct");
+				/* 2 ms each way. */
+				double rtt = num(get(p, "rtt_ms"));
+				assert_true(fabs(rtt - 4.0) < 0.5);
+				assert_true(fabs(num(get(p, "p50_ms")) - 4.0) <
+					    0.5);
+				assert_true(num(get(p, "p99_ms")) >= 3.5);
+				assert_true(num(get(p, "loss")) == 0.0);
+				assert_true(num(get(p, "last_ack_s")) < 3.0);
+			}
+		}
+		assert_int_equal(list(r->d, "split_views")->via.array.size, 0);
+		reply_free(r);
+	}
+	for (int i = 0; i < N; i++)
+		for (int t = 0; t < N; t++)
+			assert_int_equal(n->split_on[i][t], 0);
+}
+
+/* lb1 -> lb3 datagrams lost: lb1 does not reach lb3 (its pings are lost)
+ * and lb3 does not reach lb1 (the acks are); lb2 reaches both, and both
+ * reach each other through lb2. */
+static void
+test_one_way_cut(void **state)
+{
+	struct net *n = *state;
+	n->cut[0][2] = true;
+	pump(n, 15000);
+	for (int i = 0; i < N; i++) {
+		struct reply *r = reach(n, i);
+		const msgpack_object *d = r->d;
+
+		assert_int_equal(list(d, "observers")->via.array.size, N);
+		const msgpack_object *c = peer(d, "lb1", "lb3");
+		assert_cell_shape(c);
+		assert_false(boolean(get(c, "reachable")));
+		assert_str(get(c, "path"), "indirect");
+		assert_true(is_nil(get(c, "rtt_ms")));
+		assert_true(num(get(c, "loss")) > 0.0);
+		/* Acked before the cut: an age, not nil. */
+		assert_true(num(get(c, "last_ack_s")) > 3.0);
+		c = peer(d, "lb3", "lb1");
+		assert_false(boolean(get(c, "reachable")));
+		assert_str(get(c, "path"), "indirect");
+		assert_true(boolean(get(peer(d, "lb2", "lb3"), "reachable")));
+		assert_true(boolean(get(peer(d, "lb2", "lb1"), "reachable")));
+		assert_true(boolean(get(peer(d, "lb1", "lb2"), "reachable")));
+		assert_true(boolean(get(peer(d, "lb3", "lb2"), "reachable")));
+
+		const msgpack_object *splits = list(d, "split_views");
+		assert_int_equal(splits->via.array.size, 2);
+		const msgpack_object *s = find(splits, "target", "lb3");
+		assert_non_null(s);
+		assert_int_equal(s->via.map.size, 3);
+		assert_only(get(s, "reachable_from"), "lb2");
+		assert_only(get(s, "unreachable_from"), "lb1");
+		s = find(splits, "target", "lb1");
+		assert_non_null(s);
+		assert_only(get(s, "reachable_from"), "lb2");
+		assert_only(get(s, "unreachable_from"), "lb3");
+		assert_null(find(splits, "target", "lb2"));
+		reply_free(r);
+	}
+	/* One split view per target on every node: no flapping. */
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(n->split_on[i][2], 1);
+		assert_int_equal(n->split_on[i][0], 1);
+		assert_int_equal(n->split_on[i][1], 0);
+		assert_int_equal(n->split_off[i][2], 0);
+	}
+
+	/* Heal: every cell reachable again, no split view left. */
+	n->cut[0][2] = false;
+	pump(n, 10000);
+	for (int i = 0; i < N; i++) {
+		struct reply *r = reach(n, i);
+		const msgpack_object *obs = list(r->d, "observers");
+		for (uint32_t k = 0; k < obs->via.array.size; k++) {
+			const msgpack_object *p =
+				list(&obs->via.array.ptr[k], "peers");
+			assert_false(
+				boolean(get(&obs->via.array.ptr[k], "stale")));
+			for (uint32_t c = 0; c < p->via.array.size; c++) {
+				assert_true(boolean(get(&p->via.array.ptr[c],
+							"reachable")));
+				assert_str(get(&p->via.array.ptr[c], "path"),
+					   "direct");
+			}
+		}
+		assert_int_equal(list(r->d, "split_views")->via.array.size, 0);
+		reply_free(r);
+		assert_int_equal(n->split_off[i][2], 1);
+		assert_int_equal(n->split_off[i][0], 1);
+	}
+}
+
+/* A matrix larger than the frame: the write error sticks in the buffer
+ * (node/control.c answers "response too large"), nothing overflows. */
+static void
+test_small_frame(void **state)
+{
+	struct net *n = *state;
+	struct node_cmd_env env = {
+		.cfg = n->cfg[0],
+		.g = n->g[0],
+		.now_ms = n->now,
+		.unix_s = now_of(n).unix_s,
+	};
+	msgpack_object args = { .type = MSGPACK_OBJECT_MAP };
+	char err[CTL_ERROR_MAX] = "";
+	struct ctl_buf b;
+	msgpack_packer pk;
+
+	ctl_buf_init(&b, 100);
+	ctl_packer_init(&pk, &b);
+	assert_int_equal(node_cmd_run(&env, "reachability", &args, NULL, &pk,
+				      err, sizeof(err)),
+			 CTL_OK);
+	assert_int_equal(b.err, -EMSGSIZE);
+	assert_true(b.len <= 100);
+	ctl_buf_fini(&b);
+}
+
+/* lb3 goes silent: lb1 and lb2 agree it is unreachable (no split view),
+ * and the last row it published goes stale. */
+static void
+test_silent_node(void **state)
+{
+	struct net *n = *state;
+
+	n->down[2] = true;
+	pump(n, 20000);
+	for (int i = 0; i < 2; i++) {
+		struct reply *r = reach(n, i);
+		const msgpack_object *d = r->d;
+		const msgpack_object *o = observer(d, "lb3");
+		assert_true(boolean(get(o, "stale")));
+		assert_false(boolean(get(o, "self")));
+		assert_true(num(get(o, "age_s")) >= 15.0);
+		const msgpack_object *c = peer(d, "lb1", "lb3");
+		assert_false(boolean(get(c, "reachable")));
+		assert_str(get(c, "path"), "none");
+		assert_true(num(get(c, "loss")) > 0.0);
+		c = peer(d, "lb2", "lb3");
+		assert_false(boolean(get(c, "reachable")));
+		assert_str(get(c, "path"), "none");
+		assert_false(boolean(get(observer(d, "lb1"), "stale")));
+		assert_false(boolean(get(observer(d, "lb2"), "stale")));
+		assert_int_equal(list(d, "split_views")->via.array.size, 0);
+		reply_free(r);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_standalone),
+		cmocka_unit_test(test_healthy),
+		cmocka_unit_test(test_one_way_cut),
+		cmocka_unit_test(test_small_frame),
+		cmocka_unit_test(test_silent_node),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
