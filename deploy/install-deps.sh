@@ -14,7 +14,7 @@ PKGS=(
 	libmicrohttpd-dev libsystemd-dev
 	# tools the tests and benchmarks use
 	dnsutils knot-dnsutils dnsperf knot nsd iproute2 nftables procps
-	valgrind python3
+	valgrind python3 python3-yaml prometheus
 )
 
 missing=()

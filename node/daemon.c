@@ -120,7 +120,7 @@ on_members_changed(void *ctx)
 		return;
 	}
 	set_view(d, v);
-	node_autodrain_evaluate(d);
+	node_autodrain_members_changed(d);
 }
 
 /* startup_sync_timeout passed without a peer: serve what we know. */
@@ -177,14 +177,13 @@ reload(struct node_daemon *d)
 	d->cfg->dns.listen = tmp;
 	d->cfg->dns.n_listen = ntmp;
 
-	node_config_free(d->cfg);
+	struct node_config *old = d->cfg;
 	d->cfg = cfg;
 	node_log_setup(cfg->log.level, cfg->log.format);
 	set_view(d, v);
-	/* The checks copy what they need: restart them with the new ones. */
-	node_autodrain_stop(d);
-	if (node_autodrain_start(d) == 0)
-		node_autodrain_evaluate(d);
+	/* Checks that did not change keep running, with their state. */
+	node_autodrain_reload(d, old);
+	node_config_free(old);
 	if (cfg->dns.n_zones != d->stats.n_zones) {
 		/* Other zones, other series: start the counters again. */
 		struct node_stats st;

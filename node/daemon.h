@@ -35,7 +35,9 @@ struct node_daemon {
 	struct node_control *control;
 	bool ready;		    /* synced, or startup_sync_timeout passed */
 	struct node_health *health; /* NULL: no health checks */
-	bool autodrain_blocked;	    /* by min_active, already logged */
+	uv_timer_t autodrain_timer; /* jitter before, settle after reload */
+	bool autodrain_timer_live;
+	bool autodrain_blocked; /* by min_active, already logged */
 	struct node_stats stats;
 	bool reload_ok;	      /* the last SIGHUP reload worked */
 	uint64_t reload_time; /* unix seconds of the last (re)load */

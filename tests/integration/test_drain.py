@@ -214,6 +214,12 @@ def redirect_scenarios(args, port):
               'lb' in (d.get('reason') or ''),
               'health target down: lb2 drained itself (%s)' %
               d.get('reason'), str(m.get('lb2')))
+        # A reload while auto-drained: the checks keep their state, the
+        # node stays drained.
+        c.procs[2].send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        check(dig_full(ip[2])[1] == others,
+              'SIGHUP while auto-drained: still drained')
         target.start()
         t = wait_answers(ip[2], [ip[2]], 10)
         check(t is not None, 'health target back: lb2 undrained itself')
