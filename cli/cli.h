@@ -1,6 +1,7 @@
 /*
  * pmgtmctl internals shared by the command files: exit codes, error
- * output and the command table entry.
+ * output, the command table entry (cli/main.c), and the plumbing of the
+ * commands that ask the daemon (cli/common.c).
  *
  * A command is a function called with the arguments from its own name on
  * (argv[0] is "ca", "cert", "members", ...) that returns the process exit
@@ -10,8 +11,13 @@
 #ifndef PMGTM_CLI_CLI_H
 #define PMGTM_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+struct cli_reply;
+struct msgpack_object;
 
 /* Exit codes (SPEC §5). */
 #define CLI_OK 0
@@ -50,6 +56,57 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* Unix seconds as RFC 3339 UTC ("2026-11-27T11:00:00Z") in @buf (32 bytes
  * are enough), or "@SECONDS" when out of the calendar's range. */
 const char *cli_fmt_time(uint64_t t, char *buf, size_t cap);
+
+/* --- cli/common.c: asking the daemon and printing what it says --- */
+
+/* Sends control command @method with @args (one packed msgpack map, or
+ * NULL) to the daemon at socket @sock (the -s value or NULL, see
+ * cli_ctl_socket()). Returns 0 with an ok @reply (release it with
+ * cli_reply_fini()), else the exit code after saying why on stderr
+ * ("pmgtmctl: CMD: the daemon's message"), with nothing to release. */
+int cli_ask(const char *cmd, const char *sock, const char *method,
+	    const uint8_t *args, size_t args_len, struct cli_reply *reply);
+
+/* @data as one line of JSON (cli/json.h) and a newline on stdout: CLI_OK,
+ * or CLI_ERROR when it could not be written. */
+int cli_json_line(const struct msgpack_object *data);
+
+/* Flushes stdout before exiting: @rc, or CLI_ERROR after "CMD: cannot
+ * write the output" (a full disk or a closed pipe must not exit 0). */
+int cli_flush(const char *cmd, int rc);
+
+/* Prints the data of an ok response for people; returns the exit code. */
+typedef int (*cli_print_fn)(const struct msgpack_object *data);
+
+/*
+ * A command that only asks: "pmgtmctl CMD [--json] [-s SOCKET]" with CMD
+ * (argv[0]) also the control command, sent without arguments. Prints the
+ * response's data with @human, or with --json as cli_json_line() does;
+ * --help prints @usage. Returns the exit code.
+ */
+int cli_listing(int argc, char **argv, const char *usage, cli_print_fn human);
+
+/* Writes the @n bytes at @s to @f with control characters (C0 and DEL)
+ * replaced by '?', so nothing in a response can drive the terminal. */
+void cli_put_safe(FILE *f, const char *s, size_t n);
+
+/* The same into the string of length @len in @buf (@cap bytes), cut
+ * where the buffer ends; returns the new length. */
+size_t cli_safe_append(char *buf, size_t len, size_t cap, const char *s,
+		       size_t n);
+
+/* Whether @o is a measure as the daemon sends one (an unsigned integer or
+ * a float), and its value. */
+bool cli_is_number(const struct msgpack_object *o);
+double cli_number(const struct msgpack_object *o);
+
+/* Columns on screen: UTF-8 characters, not bytes (a reason may hold
+ * accents); every character is taken as one column wide. */
+size_t cli_text_width(const char *s);
+
+/* A table cell on stdout: @s padded to @width columns and two spaces, or
+ * followed by a newline when it is the @last of its row. */
+void cli_put_cell(const char *s, size_t width, bool last);
 
 /* cli/ca.c: "ca init", and "cert issue" / "cert verify". */
 int cli_ca_main(int argc, char **argv);

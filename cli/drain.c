@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include "cli/ctl_client.h"
-#include "cli/json.h"
 #include "node/config.h"
 
 #define POLL_MS 200
@@ -68,10 +67,7 @@ put_str(FILE *f, const msgpack_object *o)
 		fputc('-', f);
 		return;
 	}
-	for (uint32_t i = 0; i < o->via.str.size; i++) {
-		unsigned char c = (unsigned char)o->via.str.ptr[i];
-		fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
-	}
+	cli_put_safe(f, o->via.str.ptr, o->via.str.size);
 }
 
 static bool
@@ -219,16 +215,7 @@ call(const struct drain_opts *o, const char *cmd, const struct ctl_buf *args,
 		cli_err("%s: cannot encode the request", o->cmd);
 		return CLI_ERROR;
 	}
-	if (cli_ctl_call(cli_ctl_socket(o->sock), cmd, args->data, args->len,
-			 CLI_CTL_TIMEOUT_MS, reply))
-		return CLI_ERROR;
-	if (!reply->resp.ok) {
-		cli_err("%s: %s", o->cmd, reply->resp.error);
-		int rc = cli_reply_exit(reply);
-		cli_reply_fini(reply);
-		return rc;
-	}
-	return 0;
+	return cli_ask(o->cmd, o->sock, cmd, args->data, args->len, reply);
 }
 
 static int
@@ -322,17 +309,10 @@ struct progress {
 static void
 append(char *buf, size_t cap, const char *sep, const msgpack_object *o)
 {
-	size_t n = strlen(buf);
+	size_t n = cli_safe_append(buf, strlen(buf), cap, sep, strlen(sep));
 
-	for (; *sep && n + 1 < cap; sep++)
-		buf[n++] = *sep;
-	for (uint32_t i = 0; o && o->type == MSGPACK_OBJECT_STR &&
-			     i < o->via.str.size && n + 1 < cap;
-	     i++) {
-		unsigned char c = (unsigned char)o->via.str.ptr[i];
-		buf[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	buf[n] = '\0';
+	if (o && o->type == MSGPACK_OBJECT_STR)
+		cli_safe_append(buf, n, cap, o->via.str.ptr, o->via.str.size);
 }
 
 static void
@@ -475,11 +455,8 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 			pause = applied_at + (int64_t)p.ttl_s * 1000 - now;
 		sleep_ms(pause);
 	}
-	if (o->json) {
-		if (cli_json_print(stdout, reply.resp.data, false))
-			rc = CLI_ERROR;
-		putchar('\n');
-	}
+	if (o->json && cli_json_line(reply.resp.data))
+		rc = CLI_ERROR;
 	cli_reply_fini(&reply);
 	return rc;
 }
@@ -503,8 +480,7 @@ drain_main(int argc, char **argv, bool drain)
 	uint64_t version = get_uint(d, "version");
 	bool noop = get_bool(d, "noop");
 	if (o.json && (noop || !o.wait)) {
-		rc = cli_json_print(stdout, d, false) ? CLI_ERROR : CLI_OK;
-		putchar('\n');
+		rc = cli_json_line(d);
 	} else if (noop) {
 		put_str(stdout, ctl_map_get(d, "message"));
 		putchar('\n');
@@ -524,11 +500,7 @@ drain_main(int argc, char **argv, bool drain)
 			rc = wait_spread(&o, version);
 		}
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		cli_err("%s: cannot write the output", o.cmd);
-		rc = CLI_ERROR;
-	}
-	return rc;
+	return cli_flush(o.cmd, rc);
 }
 
 int

@@ -9,7 +9,6 @@
  */
 #include "cli/cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,7 +16,6 @@
 #include <string.h>
 
 #include "cli/ctl_client.h"
-#include "cli/json.h"
 
 const char cli_members_usage[] =
 	"  pmgtmctl members [--json] [-s SOCKET]\n"
@@ -44,10 +42,7 @@ put_text(FILE *f, const msgpack_object *o)
 	}
 	switch (o->type) {
 	case MSGPACK_OBJECT_STR:
-		for (uint32_t i = 0; i < o->via.str.size; i++) {
-			unsigned char c = (unsigned char)o->via.str.ptr[i];
-			fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
-		}
+		cli_put_safe(f, o->via.str.ptr, o->via.str.size);
 		break;
 	case MSGPACK_OBJECT_BOOLEAN:
 		fputs(o->via.boolean ? "yes" : "no", f);
@@ -67,30 +62,15 @@ put_text(FILE *f, const msgpack_object *o)
 	}
 }
 
-static bool
-is_number(const msgpack_object *o)
-{
-	return o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
-		     o->type == MSGPACK_OBJECT_FLOAT32 ||
-		     o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
-}
-
-static double
-number(const msgpack_object *o)
-{
-	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)o->via.u64
-							  : o->via.f64;
-}
-
 /* "0.4ms", "12.3ms", "250ms"; "-" when unknown. */
 static void
 put_rtt(FILE *f, const msgpack_object *o)
 {
-	if (!is_number(o)) {
+	if (!cli_is_number(o)) {
 		fputc('-', f);
 		return;
 	}
-	double ms = number(o);
+	double ms = cli_number(o);
 	fprintf(f, ms < 0.1 ? "%.2fms" : ms < 100 ? "%.1fms" : "%.0fms", ms);
 }
 
@@ -182,32 +162,6 @@ cell(const msgpack_object *m, int col)
 	return s;
 }
 
-/* Columns on screen: UTF-8 characters, not bytes (a reason may hold
- * accents); every character is taken as one column wide. */
-static size_t
-text_width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-/* @s padded to @width columns, then two spaces; the last column is not
- * padded. */
-static void
-put_cell(const char *s, size_t width, bool last)
-{
-	fputs(s, stdout);
-	if (last) {
-		putchar('\n');
-		return;
-	}
-	for (size_t w = text_width(s); w < width + 2; w++)
-		putchar(' ');
-}
-
 static int
 print_members(const msgpack_object *data)
 {
@@ -229,7 +183,7 @@ print_members(const msgpack_object *data)
 		return CLI_ERROR;
 	}
 	for (c = 0; c < N_COLS; c++)
-		width[c] = text_width(heads[c]);
+		width[c] = cli_text_width(heads[c]);
 	for (r = 0; r < n; r++) {
 		for (c = 0; c < N_COLS; c++) {
 			char *s = cell(&list->via.array.ptr[r], (int)c);
@@ -239,16 +193,16 @@ print_members(const msgpack_object *data)
 				goto out;
 			}
 			cells[r * N_COLS + c] = s;
-			if (text_width(s) > width[c])
-				width[c] = text_width(s);
+			if (cli_text_width(s) > width[c])
+				width[c] = cli_text_width(s);
 		}
 	}
 	for (c = 0; c < N_COLS; c++)
-		put_cell(heads[c], width[c], c + 1 == N_COLS);
+		cli_put_cell(heads[c], width[c], c + 1 == N_COLS);
 	for (r = 0; r < n; r++)
 		for (c = 0; c < N_COLS; c++)
-			put_cell(cells[r * N_COLS + c], width[c],
-				 c + 1 == N_COLS);
+			cli_put_cell(cells[r * N_COLS + c], width[c],
+				     c + 1 == N_COLS);
 out:
 	for (r = 0; r < n * N_COLS; r++)
 		free(cells[r]);
@@ -334,71 +288,14 @@ print_status(const msgpack_object *data)
 	return CLI_OK;
 }
 
-/* Shared by both commands: options, the call, then JSON or @human. */
-static int
-listing(int argc, char **argv, const char *usage,
-	int (*human)(const msgpack_object *data))
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *sock = NULL;
-	bool json = false;
-	struct cli_reply reply;
-	int o, rc;
-
-	cli_opts_reset();
-	while ((o = getopt_long(argc, argv, ":s:h", longopts, NULL)) != -1) {
-		switch (o) {
-		case 'j':
-			json = true;
-			break;
-		case 's':
-			sock = optarg;
-			break;
-		case 'h':
-			printf("usage:\n%s", usage);
-			return CLI_OK;
-		default:
-			return cli_opts_error(argv[0], o, argv);
-		}
-	}
-	if (optind < argc) {
-		cli_err("%s: unexpected argument '%s'", argv[0], argv[optind]);
-		return CLI_ERROR;
-	}
-	if (cli_ctl_call(cli_ctl_socket(sock), argv[0], NULL, 0,
-			 CLI_CTL_TIMEOUT_MS, &reply))
-		return CLI_ERROR;
-	if (!reply.resp.ok) {
-		cli_err("%s: %s", argv[0], reply.resp.error);
-		rc = cli_reply_exit(&reply);
-	} else if (json) {
-		rc = cli_json_print(stdout, reply.resp.data, false) ? CLI_ERROR
-								    : CLI_OK;
-		putchar('\n');
-	} else {
-		rc = human(reply.resp.data);
-	}
-	cli_reply_fini(&reply);
-	if (fflush(stdout) || ferror(stdout)) {
-		cli_err("%s: cannot write the output", argv[0]);
-		rc = CLI_ERROR;
-	}
-	return rc;
-}
-
 int
 cli_members_main(int argc, char **argv)
 {
-	return listing(argc, argv, cli_members_usage, print_members);
+	return cli_listing(argc, argv, cli_members_usage, print_members);
 }
 
 int
 cli_status_main(int argc, char **argv)
 {
-	return listing(argc, argv, cli_status_usage, print_status);
+	return cli_listing(argc, argv, cli_status_usage, print_status);
 }

@@ -21,14 +21,12 @@
  */
 #include "cli/cli.h"
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/ctl_client.h"
-#include "cli/json.h"
 
 const char cli_reach_usage[] =
 	"  pmgtmctl reachability [--json] [-s SOCKET]\n"
@@ -44,21 +42,6 @@ static bool
 is_str(const msgpack_object *o)
 {
 	return o && o->type == MSGPACK_OBJECT_STR;
-}
-
-static bool
-is_number(const msgpack_object *o)
-{
-	return o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
-		     o->type == MSGPACK_OBJECT_FLOAT32 ||
-		     o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
-}
-
-static double
-number(const msgpack_object *o)
-{
-	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (double)o->via.u64
-							  : o->via.f64;
 }
 
 static bool
@@ -83,12 +66,7 @@ put_name(char *buf, size_t off, size_t cap, const msgpack_object *o)
 {
 	if (!is_str(o))
 		return off + (size_t)snprintf(buf + off, cap - off, "?");
-	for (uint32_t i = 0; i < o->via.str.size && off + 1 < cap; i++) {
-		unsigned char c = (unsigned char)o->via.str.ptr[i];
-		buf[off++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	buf[off] = '\0';
-	return off;
+	return cli_safe_append(buf, off, cap, o->via.str.ptr, o->via.str.size);
 }
 
 static const msgpack_object *
@@ -148,8 +126,9 @@ row_label(const msgpack_object *obs, char *buf, size_t cap)
 
 	if (!truthy(ctl_map_get(obs, "stale")))
 		return;
-	if (is_number(age))
-		snprintf(buf + off, cap - off, " (stale %.0fs)", number(age));
+	if (cli_is_number(age))
+		snprintf(buf + off, cap - off, " (stale %.0fs)",
+			 cli_number(age));
 	else
 		snprintf(buf + off, cap - off, " (stale)");
 }
@@ -185,8 +164,8 @@ cell_text(const msgpack_object *obs, const msgpack_object *target, char *buf,
 
 	if (!truthy(ctl_map_get(p, "reachable"))) {
 		snprintf(buf, cap, "UNREACH%s", note);
-	} else if (is_number(rtt)) {
-		double ms = number(rtt);
+	} else if (cli_is_number(rtt)) {
+		double ms = cli_number(rtt);
 		snprintf(buf, cap,
 			 ms < 0.1   ? "%.2fms%s"
 			 : ms < 100 ? "%.1fms%s"
@@ -195,29 +174,6 @@ cell_text(const msgpack_object *obs, const msgpack_object *target, char *buf,
 	} else {
 		snprintf(buf, cap, "ok%s", note);
 	}
-}
-
-/* Columns on screen: UTF-8 characters, not bytes. */
-static size_t
-text_width(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-static void
-put_cell(const char *s, size_t width, bool last)
-{
-	fputs(s, stdout);
-	if (last) {
-		putchar('\n');
-		return;
-	}
-	for (size_t w = text_width(s); w < width + 2; w++)
-		putchar(' ');
 }
 
 /* "a", "a and b", "a, b and c". */
@@ -306,33 +262,33 @@ print_matrix(const msgpack_object *data)
 	qsort(rows, n_rows, sizeof(*rows), cmp_row);
 
 	/* Widths: column 0 holds the row labels. */
-	width[0] = text_width("OBSERVER");
+	width[0] = cli_text_width("OBSERVER");
 	for (size_t c = 0; c < n_cols; c++) {
 		put_name(buf, 0, sizeof(buf), cols[c]);
-		width[c + 1] = text_width(buf);
+		width[c + 1] = cli_text_width(buf);
 	}
 	for (size_t r = 0; r < n_rows; r++) {
 		row_label(rows[r], buf, sizeof(buf));
-		if (text_width(buf) > width[0])
-			width[0] = text_width(buf);
+		if (cli_text_width(buf) > width[0])
+			width[0] = cli_text_width(buf);
 		for (size_t c = 0; c < n_cols; c++) {
 			cell_text(rows[r], cols[c], buf, sizeof(buf));
-			if (text_width(buf) > width[c + 1])
-				width[c + 1] = text_width(buf);
+			if (cli_text_width(buf) > width[c + 1])
+				width[c + 1] = cli_text_width(buf);
 		}
 	}
 
-	put_cell("OBSERVER", width[0], n_cols == 0);
+	cli_put_cell("OBSERVER", width[0], n_cols == 0);
 	for (size_t c = 0; c < n_cols; c++) {
 		put_name(buf, 0, sizeof(buf), cols[c]);
-		put_cell(buf, width[c + 1], c + 1 == n_cols);
+		cli_put_cell(buf, width[c + 1], c + 1 == n_cols);
 	}
 	for (size_t r = 0; r < n_rows; r++) {
 		row_label(rows[r], buf, sizeof(buf));
-		put_cell(buf, width[0], n_cols == 0);
+		cli_put_cell(buf, width[0], n_cols == 0);
 		for (size_t c = 0; c < n_cols; c++) {
 			cell_text(rows[r], cols[c], buf, sizeof(buf));
-			put_cell(buf, width[c + 1], c + 1 == n_cols);
+			cli_put_cell(buf, width[c + 1], c + 1 == n_cols);
 		}
 	}
 	putchar('\n');
@@ -346,54 +302,5 @@ print_matrix(const msgpack_object *data)
 int
 cli_reach_main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *sock = NULL;
-	bool json = false;
-	struct cli_reply reply;
-	int o, rc;
-
-	cli_opts_reset();
-	while ((o = getopt_long(argc, argv, ":s:h", longopts, NULL)) != -1) {
-		switch (o) {
-		case 'j':
-			json = true;
-			break;
-		case 's':
-			sock = optarg;
-			break;
-		case 'h':
-			printf("usage:\n%s", cli_reach_usage);
-			return CLI_OK;
-		default:
-			return cli_opts_error(argv[0], o, argv);
-		}
-	}
-	if (optind < argc) {
-		cli_err("%s: unexpected argument '%s'", argv[0], argv[optind]);
-		return CLI_ERROR;
-	}
-	if (cli_ctl_call(cli_ctl_socket(sock), "reachability", NULL, 0,
-			 CLI_CTL_TIMEOUT_MS, &reply))
-		return CLI_ERROR;
-	if (!reply.resp.ok) {
-		cli_err("%s: %s", argv[0], reply.resp.error);
-		rc = cli_reply_exit(&reply);
-	} else if (json) {
-		rc = cli_json_print(stdout, reply.resp.data, false) ? CLI_ERROR
-								    : CLI_OK;
-		putchar('\n');
-	} else {
-		rc = print_matrix(reply.resp.data);
-	}
-	cli_reply_fini(&reply);
-	if (fflush(stdout) || ferror(stdout)) {
-		cli_err("%s: cannot write the output", argv[0]);
-		rc = CLI_ERROR;
-	}
-	return rc;
+	return cli_listing(argc, argv, cli_reach_usage, print_matrix);
 }

@@ -11,20 +11,19 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 
-#include "gossip/cert.h"
 #include "gossip/gossip.h"
 #include "node/config.h"
 #include "node/control_cmds.h"
 #include "node/ctl_proto.h"
 
+#include "gspnet.h"
+
 #ifndef PMGTM_TEST_DATA
 #error "PMGTM_TEST_DATA must point to tests/data"
 #endif
 
-#define T0 1764241200u /* 2025-11-27T11:00:00Z */
-#define LATENCY_MS 2
+#define LATENCY_MS GSPNET_LATENCY_MS
 
 /* The data a command packs, unpacked. */
 struct out {
@@ -149,177 +148,29 @@ test_standalone(void **state)
 	node_config_free(cfg);
 }
 
-/* --- two nodes on a virtual clock --- */
-
-struct pkt {
-	uint64_t at;
-	int to, from;
-	bool tcp, reply;
-	uint8_t *data;
-	size_t len;
-};
-
-struct net {
-	struct gsp *g[2];
-	struct gsp_endpoint ep[2];
-	uint64_t now;
-	struct pkt q[4096]; /* FIFO: constant latency keeps it ordered */
-	size_t head, tail;
-	uint64_t rnd;
-};
-
-static struct gsp_now
-now_of(const struct net *n)
-{
-	return (struct gsp_now){ .ms = n->now, .unix_s = T0 + n->now / 1000 };
-}
-
-/* Deterministic "randomness": the test asserts no random outcome. */
-static void
-fill(void *ctx, void *buf, size_t len)
-{
-	struct net *n = ctx;
-	uint8_t *p = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		n->rnd = n->rnd * 6364136223846793005ull +
-			 1442695040888963407ull;
-		p[i] = (uint8_t)(n->rnd >> 56);
-	}
-}
-
-static void
-enqueue(struct net *n, int from, int to, bool tcp, bool reply, uint8_t *data,
-	size_t len)
-{
-	assert_true(n->tail - n->head < 4096);
-	n->q[n->tail++ % 4096] = (struct pkt){
-		n->now + LATENCY_MS, to, from, tcp, reply, data, len
-	};
-}
-
-static int
-node_at(const struct net *n, const struct gsp_endpoint *ep)
-{
-	for (int i = 0; i < 2; i++)
-		if (!memcmp(&n->ep[i].ip, &ep->ip, sizeof(ep->ip)) &&
-		    n->ep[i].port == ep->port)
-			return i;
-	return -1;
-}
-
-static void
-flush(struct net *n, int i)
-{
-	struct gsp_out o;
-	struct gsp_event ev;
-
-	while (gsp_out_next(n->g[i], &o)) {
-		int to = node_at(n, &o.to);
-		if (to < 0) {
-			free(o.data);
-			continue;
-		}
-		enqueue(n, i, to, o.transport == GSP_OUT_TCP, false, o.data,
-			o.len);
-	}
-	while (gsp_event_next(n->g[i], &ev))
-		;
-}
-
-static void
-pump(struct net *n, uint64_t until)
-{
-	for (; n->now <= until; n->now++) {
-		while (n->head < n->tail && n->q[n->head % 4096].at <= n->now) {
-			struct pkt p = n->q[n->head++ % 4096];
-			if (!p.tcp) {
-				gsp_recv(n->g[p.to], now_of(n), &n->ep[p.from],
-					 p.data, p.len);
-			} else {
-				uint8_t *reply = NULL;
-				size_t rlen = 0;
-				(void)gsp_stream_input(n->g[p.to], now_of(n),
-						       p.data, p.len, &reply,
-						       &rlen);
-				if (reply && !p.reply)
-					enqueue(n, p.to, p.from, true, true,
-						reply, rlen);
-				else
-					free(reply);
-			}
-			free(p.data);
-			flush(n, p.to);
-		}
-		for (int i = 0; i < 2; i++) {
-			gsp_tick(n->g[i], now_of(n));
-			flush(n, i);
-		}
-	}
-}
-
-static void
-start(struct net *n, int i, const char *name, const uint8_t *ca_pk,
-      const uint8_t *ca_sk)
-{
-	uint8_t pk[GSP_PK_LEN], sk[GSP_SK_LEN], seed[32], cert[GSP_CERT_MAX];
-	struct gsp_cert c;
-	size_t cert_len;
-	struct gsp_ip addr = { 4, { 198, 51, 100, (uint8_t)(10 + i) } };
-	char ns[64];
-
-	memset(seed, 0x10 + i, sizeof(seed));
-	crypto_sign_seed_keypair(pk, sk, seed);
-	assert_int_equal(gsp_cert_issue(&c, name, pk, T0, 30, ca_sk), 0);
-	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &cert_len), 0);
-	n->ep[i].ip.family = 4;
-	memcpy(n->ep[i].ip.bytes, (uint8_t[]){ 10, 0, 0, (uint8_t)(1 + i) }, 4);
-	n->ep[i].port = 7946;
-	snprintf(ns, sizeof(ns), "%s.api.example.com", name);
-	struct gsp_self self = {
-		.cluster = "test",
-		.name = name,
-		.sk = sk,
-		.cert = cert,
-		.cert_len = cert_len,
-		.ca_pk = ca_pk,
-		.generation = 1795778948u + (uint64_t)i,
-		.addrs = &addr,
-		.n_addrs = 1,
-		.ns_name = ns,
-		.gossip = n->ep[i],
-		.rand = { fill, n },
-	};
-	gsp_timing_profile(&self.timing, false);
-	assert_int_equal(gsp_new(&self, now_of(n), &n->g[i]), 0);
-}
-
 static void
 test_cluster(void **state)
 {
-	uint8_t ca_pk[GSP_PK_LEN], ca_sk[GSP_SK_LEN], seed[32];
+	const struct gspnet_opts opts = { .nodes = 2,
+					  .ca_seed = 1,
+					  .key_seed = 0x10,
+					  .rnd = 1,
+					  .ns_zone = "api.example.com" };
 	struct node_config *cfg = NULL;
-	struct net *n = calloc(1, sizeof(*n));
+	struct gspnet *n = gspnet_new(&opts);
 	char err[512];
 	struct out o;
 
-	assert_non_null(n);
-	assert_true(sodium_init() >= 0);
-	memset(seed, 1, sizeof(seed));
-	crypto_sign_seed_keypair(ca_pk, ca_sk, seed);
-	n->rnd = 1;
-	start(n, 0, "lb1", ca_pk, ca_sk);
-	start(n, 1, "lb2", ca_pk, ca_sk);
-	gsp_join(n->g[1], now_of(n), &n->ep[0], 1);
-	flush(n, 1);
-	pump(n, 5000); /* five LAN probe rounds */
+	gspnet_join(n, 1, 0);
+	/* Five LAN probe rounds: ticks at 0 to 5000 ms, both included. */
+	gspnet_run(n, 5001);
 
 	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &cfg, err,
 			     sizeof(err)))
 		fail_msg("%s", err);
 	struct node_cmd_env env = { .cfg = cfg,
-				    .g = n->g[0],
-				    .now_ms = n->now };
+				    .g = gspnet_gsp(n, 0),
+				    .now_ms = gspnet_now(n).ms };
 
 	const msgpack_object *d = run(node_cmd_members, &env, &o);
 	const msgpack_object *list = get(d, "members");
@@ -362,11 +213,7 @@ test_cluster(void **state)
 	out_fini(&o);
 
 	node_config_free(cfg);
-	while (n->head < n->tail)
-		free(n->q[n->head++ % 4096].data);
-	gsp_free(n->g[0]);
-	gsp_free(n->g[1]);
-	free(n);
+	gspnet_free(n);
 }
 
 int

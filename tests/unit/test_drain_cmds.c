@@ -14,180 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sodium.h>
 
-#include "gossip/cert.h"
 #include "gossip/gossip.h"
 #include "node/config.h"
 #include "node/control.h"
 #include "node/control_cmds.h"
 #include "node/ctl_proto.h"
 
+#include "gspnet.h"
+
 #ifndef PMGTM_TEST_DATA
 #error "PMGTM_TEST_DATA must point to tests/data"
 #endif
 
-#define T0 1764241200u /* 2025-11-27T11:00:00Z */
-#define LATENCY_MS 2
 #define N 3
-#define QLEN 8192
 
-/* --- three nodes on a virtual clock --- */
-
-struct pkt {
-	uint64_t at;
-	int to, from;
-	bool tcp, reply;
-	uint8_t *data;
-	size_t len;
-};
+/* --- three nodes on a virtual clock (tests/unit/gspnet.h) --- */
 
 struct net {
-	struct gsp *g[N];
-	struct gsp_endpoint ep[N];
+	struct gspnet *gn;
 	struct node_config *cfg[N];
-	uint64_t now;
-	struct pkt q[QLEN]; /* FIFO: constant latency keeps it ordered */
-	size_t head, tail;
-	uint64_t rnd;
 	int kicks;
 };
-
-static struct gsp_now
-now_of(const struct net *n)
-{
-	return (struct gsp_now){ .ms = n->now, .unix_s = T0 + n->now / 1000 };
-}
-
-/* Deterministic "randomness": the tests assert no random outcome. */
-static void
-fill(void *ctx, void *buf, size_t len)
-{
-	struct net *n = ctx;
-	uint8_t *p = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		n->rnd = n->rnd * 6364136223846793005ull +
-			 1442695040888963407ull;
-		p[i] = (uint8_t)(n->rnd >> 56);
-	}
-}
-
-static void
-enqueue(struct net *n, int from, int to, bool tcp, bool reply, uint8_t *data,
-	size_t len)
-{
-	assert_true(n->tail - n->head < QLEN);
-	n->q[n->tail++ % QLEN] = (struct pkt){
-		n->now + LATENCY_MS, to, from, tcp, reply, data, len
-	};
-}
-
-static int
-node_at(const struct net *n, const struct gsp_endpoint *ep)
-{
-	for (int i = 0; i < N; i++)
-		if (!memcmp(&n->ep[i].ip, &ep->ip, sizeof(ep->ip)) &&
-		    n->ep[i].port == ep->port)
-			return i;
-	return -1;
-}
-
-static void
-flush(struct net *n, int i)
-{
-	struct gsp_out o;
-	struct gsp_event ev;
-
-	while (gsp_out_next(n->g[i], &o)) {
-		int to = node_at(n, &o.to);
-		if (to < 0) {
-			free(o.data);
-			continue;
-		}
-		enqueue(n, i, to, o.transport == GSP_OUT_TCP, false, o.data,
-			o.len);
-	}
-	while (gsp_event_next(n->g[i], &ev))
-		;
-}
-
-/* Runs the network for @ms of virtual time. */
-static void
-pump(struct net *n, uint64_t ms)
-{
-	uint64_t until = n->now + ms;
-
-	for (; n->now < until; n->now++) {
-		while (n->head < n->tail && n->q[n->head % QLEN].at <= n->now) {
-			struct pkt p = n->q[n->head++ % QLEN];
-			if (!p.tcp) {
-				gsp_recv(n->g[p.to], now_of(n), &n->ep[p.from],
-					 p.data, p.len);
-			} else {
-				uint8_t *reply = NULL;
-				size_t rlen = 0;
-				(void)gsp_stream_input(n->g[p.to], now_of(n),
-						       p.data, p.len, &reply,
-						       &rlen);
-				if (reply && !p.reply)
-					enqueue(n, p.to, p.from, true, true,
-						reply, rlen);
-				else
-					free(reply);
-			}
-			free(p.data);
-			flush(n, p.to);
-		}
-		for (int i = 0; i < N; i++) {
-			gsp_tick(n->g[i], now_of(n));
-			flush(n, i);
-		}
-	}
-}
-
-static void
-start(struct net *n, int i, const uint8_t *ca_pk, const uint8_t *ca_sk)
-{
-	uint8_t pk[GSP_PK_LEN], sk[GSP_SK_LEN], seed[32], cert[GSP_CERT_MAX];
-	struct gsp_cert c;
-	size_t cert_len;
-	struct gsp_ip addr = { 4, { 198, 51, 100, (uint8_t)(10 + i) } };
-	char name[16], err[512];
-
-	snprintf(name, sizeof(name), "lb%d", i + 1);
-	memset(seed, 0x10 + i, sizeof(seed));
-	crypto_sign_seed_keypair(pk, sk, seed);
-	assert_int_equal(gsp_cert_issue(&c, name, pk, T0, 30, ca_sk), 0);
-	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &cert_len), 0);
-	n->ep[i].ip.family = 4;
-	memcpy(n->ep[i].ip.bytes, (uint8_t[]){ 10, 0, 0, (uint8_t)(1 + i) }, 4);
-	n->ep[i].port = 7946;
-	struct gsp_self self = {
-		.cluster = "test",
-		.name = name,
-		.sk = sk,
-		.cert = cert,
-		.cert_len = cert_len,
-		.ca_pk = ca_pk,
-		.generation = 1795778948u + (uint64_t)i,
-		.addrs = &addr,
-		.n_addrs = 1,
-		.gossip = n->ep[i],
-		.rand = { fill, n },
-	};
-	gsp_timing_profile(&self.timing, false);
-	assert_int_equal(gsp_new(&self, now_of(n), &n->g[i]), 0);
-
-	/* The config as node i's own: its name, one zone of TTL 30. */
-	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &n->cfg[i],
-			     err, sizeof(err)))
-		fail_msg("%s", err);
-	free(n->cfg[i]->node.name);
-	n->cfg[i]->node.name = strdup(name);
-	assert_non_null(n->cfg[i]->node.name);
-	n->cfg[i]->cluster.min_active = 1;
-}
 
 static void
 count_kick(void *ctx)
@@ -203,34 +51,47 @@ env_of(struct net *n, int i)
 {
 	return (struct node_cmd_env){
 		.cfg = n->cfg[i],
-		.g = n->g[i],
-		.now_ms = n->now,
+		.g = gspnet_gsp(n->gn, i),
+		.now_ms = gspnet_now(n->gn).ms,
 		.serving = true,
-		.unix_s = now_of(n).unix_s,
-		.gm = n->g[i],
+		.unix_s = gspnet_now(n->gn).unix_s,
+		.gm = gspnet_gsp(n->gn, i),
 		.kick = count_kick,
 		.kick_ctx = n,
 	};
 }
 
+/* The config as node @i's own: its name, one zone of TTL 30. */
+static void
+load_config(struct net *n, int i)
+{
+	char name[16], err[512];
+
+	snprintf(name, sizeof(name), "lb%d", i + 1); /* as gspnet names it */
+	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &n->cfg[i],
+			     err, sizeof(err)))
+		fail_msg("%s", err);
+	free(n->cfg[i]->node.name);
+	n->cfg[i]->node.name = strdup(name);
+	assert_non_null(n->cfg[i]->node.name);
+	n->cfg[i]->cluster.min_active = 1;
+}
+
 static int
 setup(void **state)
 {
-	uint8_t ca_pk[GSP_PK_LEN], ca_sk[GSP_SK_LEN], seed[32];
+	const struct gspnet_opts o = {
+		.nodes = N, .ca_seed = 1, .key_seed = 0x10, .rnd = 1
+	};
 	struct net *n = calloc(1, sizeof(*n));
 
 	assert_non_null(n);
-	assert_true(sodium_init() >= 0);
-	memset(seed, 1, sizeof(seed));
-	crypto_sign_seed_keypair(ca_pk, ca_sk, seed);
-	n->rnd = 1;
+	n->gn = gspnet_new(&o);
 	for (int i = 0; i < N; i++)
-		start(n, i, ca_pk, ca_sk);
-	for (int i = 1; i < N; i++) {
-		gsp_join(n->g[i], now_of(n), &n->ep[0], 1);
-		flush(n, i);
-	}
-	pump(n, 5000); /* five LAN probe rounds */
+		load_config(n, i);
+	for (int i = 1; i < N; i++)
+		gspnet_join(n->gn, i, 0);
+	gspnet_run(n->gn, 5000); /* five LAN probe rounds */
 	*state = n;
 	return 0;
 }
@@ -240,12 +101,9 @@ teardown(void **state)
 {
 	struct net *n = *state;
 
-	while (n->head < n->tail)
-		free(n->q[n->head++ % QLEN].data);
-	for (int i = 0; i < N; i++) {
-		gsp_free(n->g[i]);
+	gspnet_free(n->gn);
+	for (int i = 0; i < N; i++)
 		node_config_free(n->cfg[i]);
-	}
 	free(n);
 	return 0;
 }
@@ -483,7 +341,7 @@ test_bad_args(void **state)
 	assert_true(v > 0);
 	drain(n, 0, "lb2", false, NULL, "alice");
 	assert_int_equal(n->kicks, 2);
-	pump(n, 2000);
+	gspnet_run(n->gn, 2000);
 }
 
 static void
@@ -546,7 +404,7 @@ test_min_active(void **state)
 	drain(n, 0, "lb1", false, NULL, "alice");
 	drain(n, 0, "lb2", false, NULL, "alice");
 	drain(n, 0, "lb3", false, NULL, "alice");
-	pump(n, 2000);
+	gspnet_run(n->gn, 2000);
 }
 
 static void
@@ -555,7 +413,7 @@ test_intent_visible(void **state)
 	struct net *n = *state;
 	struct arg a[] = { S("target", "lb2"), B("drained", true),
 			   S("reason", "maintenance"), U("ttl_ms", 3600500) };
-	uint64_t unix_s = now_of(n).unix_s;
+	uint64_t unix_s = gspnet_now(n->gn).unix_s;
 	char at[32], expires[32];
 	time_t t;
 
@@ -577,7 +435,7 @@ test_intent_visible(void **state)
 	call_free(c);
 
 	/* Here at once, and on lb3 once gossip carried it. */
-	pump(n, 3000);
+	gspnet_run(n->gn, 3000);
 	for (int i = 0; i < N; i += 2) {
 		c = call(n, i, "members", NULL, 0, "alice");
 		const msgpack_object *list = get(c->d, "members");
@@ -606,7 +464,7 @@ test_intent_visible(void **state)
 
 	/* An undrain from another node, by another user. */
 	drain(n, 2, "lb2", false, "done", "bob");
-	pump(n, 3000);
+	gspnet_run(n->gn, 3000);
 	c = call(n, 0, "members", NULL, 0, "alice");
 	const msgpack_object *m = member(get(c->d, "members"), "lb2");
 	assert_false(boolean(get(m, "drained")));
@@ -625,12 +483,12 @@ test_ttl_expires(void **state)
 	struct call *c = call(n, 0, "drain", a, 3, "alice");
 	assert_int_equal(c->code, CTL_OK);
 	call_free(c);
-	pump(n, 1000);
+	gspnet_run(n->gn, 1000);
 	c = call(n, 0, "members", NULL, 0, "alice");
 	assert_true(
 		boolean(get(member(get(c->d, "members"), "lb3"), "drained")));
 	call_free(c);
-	pump(n, 2500);
+	gspnet_run(n->gn, 2500);
 	c = call(n, 0, "members", NULL, 0, "alice");
 	const msgpack_object *m = member(get(c->d, "members"), "lb3");
 	assert_false(boolean(get(m, "drained")));
@@ -677,7 +535,7 @@ test_progress(void **state)
 	call_free(c);
 
 	/* A few gossip rounds later every member has told us it has it. */
-	pump(n, 3000);
+	gspnet_run(n->gn, 3000);
 	c = call(n, 0, "drain_progress", a, 2, "alice");
 	assert_true(boolean(get(c->d, "target_applied")));
 	assert_false(boolean(get(c->d, "superseded")));
@@ -695,7 +553,7 @@ test_progress(void **state)
 	/* Someone undrains from lb3: the wait on lb1 learns it lost. */
 	uint64_t v2 = drain(n, 2, "lb2", false, NULL, "bob");
 	assert_true(v2 > v);
-	pump(n, 3000);
+	gspnet_run(n->gn, 3000);
 	c = call(n, 0, "drain_progress", a, 2, "alice");
 	assert_true(boolean(get(c->d, "superseded")));
 	in = get(c->d, "intent");

@@ -17,9 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 
-#include "gossip/cert.h"
 #include "gossip/gossip.h"
 #include "node/config.h"
 #include "node/control.h"
@@ -27,83 +25,23 @@
 #include "node/control_reach.h"
 #include "node/ctl_proto.h"
 
+#include "gspnet.h"
+
 #ifndef PMGTM_TEST_DATA
 #error "PMGTM_TEST_DATA must point to tests/data"
 #endif
 
-#define T0 1764241200u /* 2025-11-27T11:00:00Z */
-#define LATENCY_MS 2
 #define N 3
-#define QLEN 8192
 
-/* --- three nodes on a virtual clock --- */
-
-struct pkt {
-	uint64_t at;
-	int to, from;
-	bool tcp, reply;
-	uint8_t *data;
-	size_t len;
-};
+/* --- three nodes on a virtual clock (tests/unit/gspnet.h) --- */
 
 struct net {
-	struct gsp *g[N];
-	struct gsp_endpoint ep[N];
+	struct gspnet *gn;
 	struct node_config *cfg[N];
-	uint64_t now;
-	struct pkt q[QLEN]; /* FIFO: constant latency keeps it ordered */
-	size_t head, tail;
-	uint64_t rnd;
-	bool cut[N][N]; /* datagrams from i to j are lost (TCP goes on) */
-	bool down[N];	/* not ticked, everything to and from it lost */
 	/* GSP_EV_SPLIT events seen by node i about node j: starts (or
 	 * changes of who cannot reach it) and heals. */
 	int split_on[N][N], split_off[N][N];
 };
-
-static struct gsp_now
-now_of(const struct net *n)
-{
-	return (struct gsp_now){ .ms = n->now, .unix_s = T0 + n->now / 1000 };
-}
-
-/* Deterministic "randomness": the tests assert no random outcome. */
-static void
-fill(void *ctx, void *buf, size_t len)
-{
-	struct net *n = ctx;
-	uint8_t *p = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		n->rnd = n->rnd * 6364136223846793005ull +
-			 1442695040888963407ull;
-		p[i] = (uint8_t)(n->rnd >> 56);
-	}
-}
-
-static void
-enqueue(struct net *n, int from, int to, bool tcp, bool reply, uint8_t *data,
-	size_t len)
-{
-	if (n->down[from] || n->down[to] || (!tcp && n->cut[from][to])) {
-		free(data);
-		return;
-	}
-	assert_true(n->tail - n->head < QLEN);
-	n->q[n->tail++ % QLEN] = (struct pkt){
-		n->now + LATENCY_MS, to, from, tcp, reply, data, len
-	};
-}
-
-static int
-node_at(const struct net *n, const struct gsp_endpoint *ep)
-{
-	for (int i = 0; i < N; i++)
-		if (!memcmp(&n->ep[i].ip, &ep->ip, sizeof(ep->ip)) &&
-		    n->ep[i].port == ep->port)
-			return i;
-	return -1;
-}
 
 static int
 node_named(const char *name)
@@ -115,104 +53,25 @@ node_named(const char *name)
 }
 
 static void
-flush(struct net *n, int i)
+count_split(void *ctx, int i, const struct gsp_event *ev)
 {
-	struct gsp_out o;
-	struct gsp_event ev;
+	struct net *n = ctx;
+	int t = node_named(ev->name);
 
-	while (gsp_out_next(n->g[i], &o)) {
-		int to = node_at(n, &o.to);
-		if (to < 0) {
-			free(o.data);
-			continue;
-		}
-		enqueue(n, i, to, o.transport == GSP_OUT_TCP, false, o.data,
-			o.len);
-	}
-	while (gsp_event_next(n->g[i], &ev)) {
-		int t = node_named(ev.name);
-		if (ev.type != GSP_EV_SPLIT || t < 0)
-			continue;
-		if (ev.new_state)
-			n->split_on[i][t]++;
-		else
-			n->split_off[i][t]++;
-	}
-}
-
-/* Runs the network for @ms of virtual time. */
-static void
-pump(struct net *n, uint64_t ms)
-{
-	uint64_t until = n->now + ms;
-
-	for (; n->now < until; n->now++) {
-		while (n->head < n->tail && n->q[n->head % QLEN].at <= n->now) {
-			struct pkt p = n->q[n->head++ % QLEN];
-			if (n->down[p.to]) {
-				free(p.data);
-				continue;
-			}
-			if (!p.tcp) {
-				gsp_recv(n->g[p.to], now_of(n), &n->ep[p.from],
-					 p.data, p.len);
-			} else {
-				uint8_t *reply = NULL;
-				size_t rlen = 0;
-				(void)gsp_stream_input(n->g[p.to], now_of(n),
-						       p.data, p.len, &reply,
-						       &rlen);
-				if (reply && !p.reply)
-					enqueue(n, p.to, p.from, true, true,
-						reply, rlen);
-				else
-					free(reply);
-			}
-			free(p.data);
-			flush(n, p.to);
-		}
-		for (int i = 0; i < N; i++) {
-			if (n->down[i])
-				continue;
-			gsp_tick(n->g[i], now_of(n));
-			flush(n, i);
-		}
-	}
+	if (ev->type != GSP_EV_SPLIT || t < 0)
+		return;
+	if (ev->new_state)
+		n->split_on[i][t]++;
+	else
+		n->split_off[i][t]++;
 }
 
 static void
-start(struct net *n, int i, const uint8_t *ca_pk, const uint8_t *ca_sk)
+load_config(struct net *n, int i)
 {
-	uint8_t pk[GSP_PK_LEN], sk[GSP_SK_LEN], seed[32], cert[GSP_CERT_MAX];
-	struct gsp_cert c;
-	size_t cert_len;
-	struct gsp_ip addr = { 4, { 198, 51, 100, (uint8_t)(10 + i) } };
 	char name[16], err[512];
 
-	snprintf(name, sizeof(name), "lb%d", i + 1);
-	memset(seed, 0x20 + i, sizeof(seed));
-	crypto_sign_seed_keypair(pk, sk, seed);
-	assert_int_equal(gsp_cert_issue(&c, name, pk, T0, 30, ca_sk), 0);
-	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &cert_len), 0);
-	n->ep[i].ip.family = 4;
-	memcpy(n->ep[i].ip.bytes, (uint8_t[]){ 10, 0, 0, (uint8_t)(1 + i) }, 4);
-	n->ep[i].port = 7946;
-	struct gsp_self self = {
-		.cluster = "test",
-		.name = name,
-		.sk = sk,
-		.cert = cert,
-		.cert_len = cert_len,
-		.ca_pk = ca_pk,
-		.generation = 1795778948u + (uint64_t)i,
-		.addrs = &addr,
-		.n_addrs = 1,
-		.gossip = n->ep[i],
-		.rand = { fill, n },
-	};
-	gsp_timing_profile(&self.timing, false);
-	assert_int_equal(gsp_new(&self, now_of(n), &n->g[i]), 0);
-
+	snprintf(name, sizeof(name), "lb%d", i + 1); /* as gspnet names it */
 	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &n->cfg[i],
 			     err, sizeof(err)))
 		fail_msg("%s", err);
@@ -224,22 +83,22 @@ start(struct net *n, int i, const uint8_t *ca_pk, const uint8_t *ca_sk)
 static int
 setup(void **state)
 {
-	uint8_t ca_pk[GSP_PK_LEN], ca_sk[GSP_SK_LEN], seed[32];
 	struct net *n = calloc(1, sizeof(*n));
 
 	assert_non_null(n);
-	assert_true(sodium_init() >= 0);
-	memset(seed, 2, sizeof(seed));
-	crypto_sign_seed_keypair(ca_pk, ca_sk, seed);
-	n->rnd = 7;
+	const struct gspnet_opts o = { .nodes = N,
+				       .ca_seed = 2,
+				       .key_seed = 0x20,
+				       .rnd = 7,
+				       .on_event = count_split,
+				       .event_ctx = n };
+	n->gn = gspnet_new(&o);
 	for (int i = 0; i < N; i++)
-		start(n, i, ca_pk, ca_sk);
-	for (int i = 1; i < N; i++) {
-		gsp_join(n->g[i], now_of(n), &n->ep[0], 1);
-		flush(n, i);
-	}
+		load_config(n, i);
+	for (int i = 1; i < N; i++)
+		gspnet_join(n->gn, i, 0);
 	/* Five probe rounds, and a row publication period. */
-	pump(n, 6000);
+	gspnet_run(n->gn, 6000);
 	*state = n;
 	return 0;
 }
@@ -249,12 +108,9 @@ teardown(void **state)
 {
 	struct net *n = *state;
 
-	while (n->head < n->tail)
-		free(n->q[n->head++ % QLEN].data);
-	for (int i = 0; i < N; i++) {
-		gsp_free(n->g[i]);
+	gspnet_free(n->gn);
+	for (int i = 0; i < N; i++)
 		node_config_free(n->cfg[i]);
-	}
 	free(n);
 	return 0;
 }
@@ -301,11 +157,11 @@ reach(struct net *n, int i)
 {
 	struct node_cmd_env env = {
 		.cfg = n->cfg[i],
-		.g = n->g[i],
-		.now_ms = n->now,
+		.g = gspnet_gsp(n->gn, i),
+		.now_ms = gspnet_now(n->gn).ms,
 		.serving = true,
-		.unix_s = now_of(n).unix_s,
-		.gm = n->g[i],
+		.unix_s = gspnet_now(n->gn).unix_s,
+		.gm = gspnet_gsp(n->gn, i),
 	};
 
 	return run_env(&env);
@@ -505,8 +361,8 @@ static void
 test_one_way_cut(void **state)
 {
 	struct net *n = *state;
-	n->cut[0][2] = true;
-	pump(n, 15000);
+	gspnet_cut(n->gn, 0, 2, true);
+	gspnet_run(n->gn, 15000);
 	for (int i = 0; i < N; i++) {
 		struct reply *r = reach(n, i);
 		const msgpack_object *d = r->d;
@@ -551,8 +407,8 @@ test_one_way_cut(void **state)
 	}
 
 	/* Heal: every cell reachable again, no split view left. */
-	n->cut[0][2] = false;
-	pump(n, 10000);
+	gspnet_cut(n->gn, 0, 2, false);
+	gspnet_run(n->gn, 10000);
 	for (int i = 0; i < N; i++) {
 		struct reply *r = reach(n, i);
 		const msgpack_object *obs = list(r->d, "observers");
@@ -583,9 +439,9 @@ test_small_frame(void **state)
 	struct net *n = *state;
 	struct node_cmd_env env = {
 		.cfg = n->cfg[0],
-		.g = n->g[0],
-		.now_ms = n->now,
-		.unix_s = now_of(n).unix_s,
+		.g = gspnet_gsp(n->gn, 0),
+		.now_ms = gspnet_now(n->gn).ms,
+		.unix_s = gspnet_now(n->gn).unix_s,
 	};
 	msgpack_object args = { .type = MSGPACK_OBJECT_MAP };
 	char err[CTL_ERROR_MAX] = "";
@@ -609,8 +465,8 @@ test_silent_node(void **state)
 {
 	struct net *n = *state;
 
-	n->down[2] = true;
-	pump(n, 20000);
+	gspnet_down(n->gn, 2, true);
+	gspnet_run(n->gn, 20000);
 	for (int i = 0; i < 2; i++) {
 		struct reply *r = reach(n, i);
 		const msgpack_object *d = r->d;
