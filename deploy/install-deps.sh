@@ -31,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	# from grabbing port 53 on the host.
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The packaged servers are only used by the benchmark, started by hand.
-for svc in knot nsd; do
+# The packaged servers are only started by hand, by the benchmark and tests.
+for svc in knot nsd prometheus prometheus-node-exporter; do
 	systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done

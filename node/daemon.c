@@ -17,6 +17,8 @@
 #include "node/gossip_io.h"
 #include "node/listen.h"
 #include "node/log.h"
+#include "node/metrics.h"
+#include "node/metrics_fill.h"
 #include "node/view_build.h"
 
 #define COOKIE_ROTATE_MS (60 * 60 * 1000) /* RFC 9018 suggests hourly-ish */
@@ -145,7 +147,6 @@ reload(struct node_daemon *d)
 	struct dns_view *v = NULL;
 	char err[512];
 
-	d->reload_time = (uint64_t)time(NULL);
 	d->reload_ok = false;
 	if (node_config_load(d->cfg->path, &cfg, err, sizeof(err))) {
 		node_log(NODE_LOG_ERROR,
@@ -168,6 +169,12 @@ reload(struct node_daemon *d)
 	if (!same)
 		node_log(NODE_LOG_WARN,
 			 "dns.listen changed; restart pmgtmd to apply it",
+			 NULL);
+	if (cfg->has_metrics != d->cfg->has_metrics ||
+	    (cfg->has_metrics && strcmp(cfg->metrics.listen.text,
+					d->cfg->metrics.listen.text) != 0))
+		node_log(NODE_LOG_WARN,
+			 "metrics.listen changed; restart pmgtmd to apply it",
 			 NULL);
 	/* Keep the listen addresses the sockets were opened with. */
 	struct node_sockaddr *tmp = cfg->dns.listen;
@@ -192,6 +199,7 @@ reload(struct node_daemon *d)
 			d->stats = st;
 		}
 	}
+	d->reload_time = (uint64_t)time(NULL);
 	d->reload_ok = true;
 	node_log(NODE_LOG_INFO, "config reloaded", "file", cfg->path, NULL);
 }
@@ -215,6 +223,8 @@ stop(struct node_daemon *d)
 	d->gossip = NULL;
 	node_control_close(d->control);
 	d->control = NULL;
+	node_metrics_close(d->metrics);
+	d->metrics = NULL;
 	node_autodrain_stop(d);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
@@ -259,6 +269,27 @@ on_signal(uv_signal_t *h, int signum)
 	}
 	if (!d->leaving)
 		stop(d);
+}
+
+/* /metrics, when the config has a metrics section. */
+static int
+start_metrics(struct node_daemon *d)
+{
+	char err[256];
+
+	if (!d->cfg->has_metrics)
+		return 0;
+	int r = node_metrics_start(&d->loop, &d->cfg->metrics.listen,
+				   node_metrics_fill_daemon, d, &d->metrics,
+				   err, sizeof(err));
+	if (r) {
+		node_log(NODE_LOG_ERROR, "cannot serve metrics", "error", err,
+			 NULL);
+		return r;
+	}
+	node_log(NODE_LOG_INFO, "serving metrics", "addr",
+		 d->cfg->metrics.listen.text, "path", "/metrics", NULL);
+	return 0;
 }
 
 static int
@@ -358,7 +389,7 @@ node_daemon_run(struct node_config *cfg)
 		node_log(NODE_LOG_ERROR, "cannot open the control socket",
 			 "error", err, NULL);
 		stop(d);
-	} else if (open_listeners(d) == 0) {
+	} else if (open_listeners(d) == 0 && start_metrics(d) == 0) {
 		node_log(NODE_LOG_INFO, "serving", "node", cfg->node.name,
 			 "mode", cfg->has_cluster ? "cluster" : "standalone",
 			 NULL);

@@ -18,6 +18,7 @@ struct node_tcp;
 struct node_gossip;
 struct node_control;
 struct node_health;
+struct node_metrics;
 
 struct node_daemon {
 	uv_loop_t loop;
@@ -33,6 +34,7 @@ struct node_daemon {
 	uv_timer_t cookie_timer;
 	struct node_gossip *gossip; /* NULL: standalone */
 	struct node_control *control;
+	struct node_metrics *metrics; /* NULL: no metrics section */
 	bool ready;		    /* synced, or startup_sync_timeout passed */
 	struct node_health *health; /* NULL: no health checks */
 	uv_timer_t autodrain_timer; /* jitter before, settle after reload */
