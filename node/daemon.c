@@ -5,9 +5,6 @@
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
-#ifdef PMGTM_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "dns/view.h"
 #include "gossip/gossip.h"
@@ -18,6 +15,7 @@
 #include "node/listen.h"
 #include "node/log.h"
 #include "node/metrics.h"
+#include "node/notify.h"
 #include "node/metrics_fill.h"
 #include "node/view_build.h"
 
@@ -123,6 +121,7 @@ on_members_changed(void *ctx)
 	}
 	set_view(d, v);
 	node_autodrain_members_changed(d);
+	node_notify_status(d);
 }
 
 /* startup_sync_timeout passed without a peer: serve what we know. */
@@ -225,6 +224,7 @@ stop(struct node_daemon *d)
 	d->control = NULL;
 	node_metrics_close(d->metrics);
 	d->metrics = NULL;
+	node_notify_watchdog_stop(d);
 	node_autodrain_stop(d);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
@@ -248,19 +248,14 @@ on_signal(uv_signal_t *h, int signum)
 	struct node_daemon *d = h->data;
 
 	if (signum == SIGHUP) {
-#ifdef PMGTM_HAVE_SYSTEMD
-		sd_notify(0, "RELOADING=1");
-#endif
+		node_notify("RELOADING=1");
 		reload(d);
-#ifdef PMGTM_HAVE_SYSTEMD
-		sd_notify(0, "READY=1");
-#endif
+		node_notify("READY=1");
+		node_notify_status(d);
 		return;
 	}
 	node_log(NODE_LOG_INFO, "stopping", "signal", strsignal(signum), NULL);
-#ifdef PMGTM_HAVE_SYSTEMD
-	sd_notify(0, "STOPPING=1");
-#endif
+	node_notify("STOPPING=1\nSTATUS=leaving the cluster");
 	if (d->gossip && !d->leaving) {
 		/* SIGTERM and SIGINT both leave gracefully first. */
 		d->leaving = true;
@@ -393,9 +388,9 @@ node_daemon_run(struct node_config *cfg)
 		node_log(NODE_LOG_INFO, "serving", "node", cfg->node.name,
 			 "mode", cfg->has_cluster ? "cluster" : "standalone",
 			 NULL);
-#ifdef PMGTM_HAVE_SYSTEMD
-		sd_notify(0, "READY=1");
-#endif
+		node_notify("READY=1");
+		node_notify_status(d);
+		node_notify_watchdog_start(d);
 		rc = 0;
 		if (node_autodrain_start(d)) {
 			rc = 1;

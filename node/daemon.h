@@ -39,6 +39,8 @@ struct node_daemon {
 	struct node_health *health; /* NULL: no health checks */
 	uv_timer_t autodrain_timer; /* jitter before, settle after reload */
 	bool autodrain_timer_live;
+	uv_timer_t watchdog; /* WATCHDOG=1 when the unit asks for it */
+	bool watchdog_live;
 	bool autodrain_blocked; /* by min_active, already logged */
 	struct node_stats stats;
 	bool reload_ok;	      /* the last SIGHUP reload worked */

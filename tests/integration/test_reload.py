@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """SIGHUP reloads the config; an invalid one is logged and the old one
 stays; pmgtm_config_last_reload_successful says which; SIGTERM exits 0.
+systemd notifications (READY, STATUS, RELOADING, WATCHDOG, STOPPING) go
+to a NOTIFY_SOCKET the test listens on, as systemd's would.
 
 Usage: test_reload.py --pmgtmd PATH
 Traffic only to 127.0.0.0/8.
@@ -9,9 +11,11 @@ import argparse
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -92,16 +96,42 @@ def main():
                     CONFIG.format(ip=IP, ttl=ttl, addr=addr, dir=d))
 
     write(30)
-    p = subprocess.Popen([args.pmgtmd, '-c', cfg], stdout=log, stderr=log)
+    notes = []
+    nsock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    nsock.bind(os.path.join(d, 'notify'))
+
+    def listen():
+        while True:
+            try:
+                notes.append(nsock.recv(4096).decode())
+            except OSError:
+                return
+    threading.Thread(target=listen, daemon=True).start()
+    env = dict(os.environ, NOTIFY_SOCKET=os.path.join(d, 'notify'),
+               WATCHDOG_USEC='200000')
+    p = subprocess.Popen([args.pmgtmd, '-c', cfg], stdout=log, stderr=log,
+                         env=env)
     try:
         ok = wait(lambda: dig()[-1:] == ['192.0.2.1'])
         check(ok and dig()[1] == '30', 'serving with ttl 30')
+        time.sleep(0.5)
+        check('READY=1' in notes and
+              any(n.startswith('STATUS=serving') for n in notes),
+              'systemd: READY=1 and a STATUS= line', str(notes[:4]))
+        check(notes.count('WATCHDOG=1') >= 3,
+              'systemd: WATCHDOG=1 at half of WatchdogSec (%d in 0.5 s)' %
+              notes.count('WATCHDOG=1'))
+        before = len(notes)
 
         write(60, '192.0.2.2')
         p.send_signal(signal.SIGHUP)
         ok = wait(lambda: dig()[-1:] == ['192.0.2.2'])
         check(ok and dig()[1] == '60',
               'SIGHUP with a valid config: new address and ttl 60')
+        after = [n for n in notes[before:] if n != 'WATCHDOG=1']
+        check(after[:2] == ['RELOADING=1', 'READY=1'],
+              'systemd: RELOADING=1, then READY=1 around the reload',
+              str(after))
         has_metrics = metric('pmgtm_config_last_reload_successful')
         if has_metrics is not None:
             check(has_metrics == 1, 'pmgtm_config_last_reload_successful 1')
@@ -129,6 +159,8 @@ def main():
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=10)
         check(rc == 0, 'SIGTERM: exit 0 (got %s)' % rc)
+        check(any(n.startswith('STOPPING=1') for n in notes),
+              'systemd: STOPPING=1')
         check(not os.path.exists(os.path.join(d, 'control.sock')),
               'the control socket is removed on exit')
     finally:
@@ -139,6 +171,7 @@ def main():
             log.seek(0)
             print('# ' + log.read().replace('\n', '\n# '))
         log.close()
+        nsock.close()
         shutil.rmtree(d, ignore_errors=True)
     print('%d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
