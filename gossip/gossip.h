@@ -297,8 +297,19 @@ void gsp_leave(struct gsp *g, struct gsp_now now);
 /* Whether a full-state exchange with a peer has completed. */
 bool gsp_synced(const struct gsp *g);
 
+/* Direct probe round-trip times: upper bounds in microseconds. */
+#define GSP_RTT_BOUNDS                                                         \
+	{                                                                      \
+		250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,       \
+			250000, 500000, 1000000                                \
+	}
+#define GSP_RTT_NBOUNDS 12
+
 struct gsp_stats {
 	uint64_t rejected[GSP_REJ__COUNT];
+	/* observations per bucket (not cumulative), the last above all */
+	uint64_t rtt_buckets[GSP_RTT_NBOUNDS + 1];
+	uint64_t rtt_sum_us;
 	uint64_t sent[GSP_MSG_PULL + 1]; /* by message type */
 	uint64_t recv[GSP_MSG_PULL + 1];
 	uint64_t bytes_sent, bytes_recv;

@@ -364,6 +364,18 @@ fail:
 }
 
 static void
+observe_rtt(struct gsp *g, uint64_t rtt_us)
+{
+	static const uint64_t bounds[GSP_RTT_NBOUNDS] = GSP_RTT_BOUNDS;
+	size_t b = 0;
+
+	while (b < GSP_RTT_NBOUNDS && rtt_us > bounds[b])
+		b++;
+	g->stats.rtt_buckets[b]++;
+	g->stats.rtt_sum_us += rtt_us;
+}
+
+static void
 ack_received(struct gsp *g, struct gsp_now now, struct member *from,
 	     const struct gsp_msg *msg)
 {
@@ -379,6 +391,7 @@ ack_received(struct gsp *g, struct gsp_now now, struct member *from,
 			uint64_t rtt = us_of(now) - t->probe_sent_us;
 			t->rtt_us = t->rtt_us ? (7 * t->rtt_us + rtt) / 8 : rtt;
 			t->last_ack = now.ms;
+			observe_rtt(g, rtt);
 			gsp__reach_observe(g, t, PROBE_DIRECT, rtt,
 					   !t->retried);
 		} else {

@@ -144,8 +144,10 @@ answer_one(struct conn *c, const uint8_t *q, size_t len)
 		return -ENOMEM;
 	req.client_iplen = (size_t)client_ip(&c->peer, &req.client_ip);
 	struct dns_result res;
+	uint64_t t0 = uv_hrtime();
 	int n = dns_answer(c->t->d->view, &req, q, len, w->data + 2,
 			   DNS_MSG_MAX, &res);
+	node_stats_time(&c->t->d->stats, uv_hrtime() - t0, 1);
 	node_stats_count(&c->t->d->stats, DNS_TCP, &res);
 	if (n < 0) {
 		free(w);

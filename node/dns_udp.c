@@ -71,6 +71,7 @@ serve_batch(struct node_udp *u)
 		.cookies = &u->d->cookies,
 	};
 	int m = 0;
+	uint64_t t0 = uv_hrtime();
 	for (int i = 0; i < n; i++) {
 		if (u->rx[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue;
@@ -90,6 +91,7 @@ serve_batch(struct node_udp *u)
 		u->tx[m].msg_hdr.msg_namelen = u->rx[i].msg_hdr.msg_namelen;
 		m++;
 	}
+	node_stats_time(&u->d->stats, uv_hrtime() - t0, (size_t)n);
 	/* A full send buffer drops the rest, as a busy network would. */
 	for (int sent = 0; sent < m;) {
 		int k = sendmmsg(u->fd, u->tx + sent, (unsigned)(m - sent),

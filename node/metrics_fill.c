@@ -66,6 +66,19 @@ write_dns(const struct node_metrics_src *s, struct node_expo *e)
 				      node_stats_responses(s->stats, z, rc));
 		}
 	}
+	node_expo_family(e, "pmgtm_dns_request_duration_seconds",
+			 NODE_EXPO_HISTOGRAM,
+			 "Time to answer a query (UDP: its batch's average).");
+	if (s->stats) {
+		static const uint64_t ns[NODE_DNS_TIME_NBOUNDS] =
+			NODE_DNS_TIME_BOUNDS;
+		double bounds[NODE_DNS_TIME_NBOUNDS];
+		for (size_t i = 0; i < NODE_DNS_TIME_NBOUNDS; i++)
+			bounds[i] = (double)ns[i] / 1e9;
+		node_expo_histogram(e, NULL, 0, bounds, s->stats->time_buckets,
+				    NODE_DNS_TIME_NBOUNDS,
+				    (double)s->stats->time_sum_ns / 1e9);
+	}
 }
 
 /* The cluster families from the members list; @g may be NULL (then the
@@ -176,6 +189,17 @@ write_gossip(const struct node_metrics_src *s, struct node_expo *e)
 	for (int r = 0; st && r < GSP_REJ__COUNT; r++) {
 		struct node_expo_label l = LBL("reason", gsp_reject_name(r));
 		node_expo_u64(e, &l, 1, st->rejected[r]);
+	}
+	node_expo_family(e, "pmgtm_probe_rtt_seconds", NODE_EXPO_HISTOGRAM,
+			 "Round-trip time of direct probes of every peer.");
+	if (st) {
+		static const uint64_t us[GSP_RTT_NBOUNDS] = GSP_RTT_BOUNDS;
+		double bounds[GSP_RTT_NBOUNDS];
+		for (size_t i = 0; i < GSP_RTT_NBOUNDS; i++)
+			bounds[i] = (double)us[i] / 1e6;
+		node_expo_histogram(e, NULL, 0, bounds, st->rtt_buckets,
+				    GSP_RTT_NBOUNDS,
+				    (double)st->rtt_sum_us / 1e6);
 	}
 }
 

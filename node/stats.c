@@ -98,6 +98,22 @@ node_stats_count(struct node_stats *s, enum dns_proto proto,
 	s->responses[z * NODE_RC__COUNT + rcode_of(r->rcode)]++;
 }
 
+void
+node_stats_time(struct node_stats *s, uint64_t ns, size_t n)
+{
+	static const uint64_t bounds[NODE_DNS_TIME_NBOUNDS] =
+		NODE_DNS_TIME_BOUNDS;
+	size_t b = 0;
+
+	if (!n)
+		return;
+	uint64_t each = ns / n;
+	while (b < NODE_DNS_TIME_NBOUNDS && each > bounds[b])
+		b++;
+	s->time_buckets[b] += n;
+	s->time_sum_ns += ns;
+}
+
 uint64_t
 node_stats_requests(const struct node_stats *s, size_t zone, int proto,
 		    enum node_qtype qt)

@@ -39,8 +39,18 @@ enum node_rcode {
 
 /* Counters. Zone index 0 is "no zone" (outside every zone, or not
  * parsed); zone i of the view is index i + 1. */
+/* Time to answer a query, upper bounds in nanoseconds. */
+#define NODE_DNS_TIME_BOUNDS                                                   \
+	{                                                                      \
+		500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 1000000    \
+	}
+#define NODE_DNS_TIME_NBOUNDS 9
+
 struct node_stats {
 	size_t n_zones;
+	/* answer time per query, observations per bucket (not cumulative) */
+	uint64_t time_buckets[NODE_DNS_TIME_NBOUNDS + 1];
+	uint64_t time_sum_ns;
 	uint64_t *requests;  /* [n_zones + 1][2 protos][NODE_QT__COUNT] */
 	uint64_t *responses; /* [n_zones + 1][NODE_RC__COUNT] */
 };
@@ -54,6 +64,10 @@ void node_stats_fini(struct node_stats *s);
 /* Counts one query and what became of it. */
 void node_stats_count(struct node_stats *s, enum dns_proto proto,
 		      const struct dns_result *r);
+
+/* Counts @n queries answered in @ns nanoseconds in all (a UDP batch is
+ * timed as a whole: each of its queries counts the batch's average). */
+void node_stats_time(struct node_stats *s, uint64_t ns, size_t n);
 
 uint64_t node_stats_requests(const struct node_stats *s, size_t zone, int proto,
 			     enum node_qtype qt);

@@ -243,6 +243,7 @@ def check_node(c, i, promtool):
         'state': {'alive', 'suspect', 'dead', 'left'},
         'check': {'payload'}, 'version': None, 'qtype': None,
         'rcode': None, 'reason': None, 'type': None,
+        'le': None,  # histogram bucket bounds: fixed in the code
     }
     bad = sorted({'%s=%s' % (k, v) for (_, ls) in samples for k, v in ls
                   if k not in allowed or
