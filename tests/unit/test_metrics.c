@@ -526,8 +526,8 @@ test_procstat(void **state)
 	assert_int_equal(p.rss_bytes, 2048 * 4096);
 
 	const char *bad[] = { "", "4242 (x", "4242 (x) S 1 2",
-			      "4242 (x) S 1 4242 4242 0 -1 4194560 1018 0 0 0 "
-			      "abc 50 0 0 20 0 3 0 1234 1 2" };
+			      ("4242 (x) S 1 4242 4242 0 -1 4194560 1018 0 0 0 "
+			       "abc 50 0 0 20 0 3 0 1234 1 2") };
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(node_procstat_parse(bad[i], 100, 4096, 0, &p),
 				 -EINVAL);
