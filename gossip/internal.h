@@ -66,7 +66,7 @@ struct member {
 	struct blob row_rec;
 	uint64_t row_inc;
 	struct gsp_record *row; /* decoded, NULL when none */
-	uint32_t split_sig; /* observers that cannot reach it, as last logged */
+	uint64_t split_sig; /* observers that cannot reach it, as last logged */
 	bool split;
 };
 
@@ -136,6 +136,8 @@ struct gsp {
 	uint64_t row_inc;  /* our row number */
 	uint64_t next_row; /* next periodic publication */
 	bool row_dirty;	   /* our view changed since the last row */
+	bool split_dirty;  /* rows or our view changed: look for splits */
+	uint64_t next_split;
 
 	struct outq out;
 	struct gsp_event *events;

@@ -5,6 +5,7 @@
  */
 #include "gossip/internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
 	}
 	bool now_reach = gsp__reachable(m);
 	if (!m->view_known || now_reach != m->view) {
+		g->split_dirty = true;
 		bool report = m->view_known;
 		m->view = now_reach;
 		m->view_known = true;
@@ -167,6 +169,7 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	m->row->tbs = NULL;
 	m->row->sig = NULL;
 	m->row_inc = r->inc;
+	g->split_dirty = true;
 	gsp__blob_set(&m->row_rec, rec, len);
 	gsp__queue(g, QUEUE_ROW, m->name, rec, len);
 	(void)now;
@@ -249,33 +252,48 @@ gsp_reach_get(const struct gsp *g, struct gsp_now now, size_t i,
 	return false;
 }
 
-/* Who reaches @target, by observer index in g->m (0 = us), among fresh
- * rows; bit i of *cannot set when observer i does not. */
-static void
-opinions(const struct gsp *g, struct gsp_now now, const struct member *t,
-	 uint32_t *can, uint32_t *cannot)
+#define OBS_MAX 64 /* observers counted in a split view (bit masks) */
+
+static bool
+fresh(const struct gsp *g, struct gsp_now now, const struct member *o)
 {
-	*can = *cannot = 0;
-	for (size_t i = 0; i < g->n && i < 32; i++) {
+	return o->row && o->state == GSP_ALIVE &&
+	       !(now.unix_s > o->row->observed_at &&
+		 (now.unix_s - o->row->observed_at) * 1000 >
+			 STALE_PERIODS * period_ms(g));
+}
+
+static size_t
+index_of(const struct gsp *g, const char *name)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (strcmp(g->m[i].name, name) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+/* For every member t: who reaches it (bit i of can[t]) and who does not
+ * (cannot[t]), observer i being g->m[i] (0 = us, live), among fresh rows.
+ * One pass over the rows: observers x cells x members name lookups. */
+static void
+opinions(const struct gsp *g, struct gsp_now now, uint64_t *can,
+	 uint64_t *cannot)
+{
+	memset(can, 0, g->n * sizeof(*can));
+	memset(cannot, 0, g->n * sizeof(*cannot));
+	for (size_t t = 1; t < g->n; t++)
+		if (g->m[t].view_known)
+			(gsp__reachable(&g->m[t]) ? can : cannot)[t] |= 1;
+	for (size_t i = 1; i < g->n && i < OBS_MAX; i++) {
 		const struct member *o = &g->m[i];
-		if (o == t)
-			continue;
-		if (i == 0) {
-			if (t->view_known)
-				*(gsp__reachable(t) ? can : cannot) |= 1u;
-			continue;
-		}
-		if (!o->row || o->state != GSP_ALIVE ||
-		    (now.unix_s > o->row->observed_at &&
-		     (now.unix_s - o->row->observed_at) * 1000 >
-			     STALE_PERIODS * period_ms(g)))
+		if (!fresh(g, now, o))
 			continue;
 		for (size_t c = 0; c < o->row->n_cells; c++) {
-			if (strcmp(o->row->cells[c].peer, t->name) != 0)
+			size_t t = index_of(g, o->row->cells[c].peer);
+			if (t == SIZE_MAX || t == i)
 				continue;
-			*((o->row->cells[c].flags & 1) ? can : cannot) |= 1u
-									  << i;
-			break;
+			((o->row->cells[c].flags & 1) ? can : cannot)[t] |=
+				(uint64_t)1 << i;
 		}
 	}
 }
@@ -287,25 +305,29 @@ gsp_split_views(const struct gsp *g, struct gsp_now now,
 			   const char *const *unreach, size_t n_unreach),
 		void *ctx)
 {
+	uint64_t *can = calloc(g->n, sizeof(*can));
+	uint64_t *cannot = calloc(g->n, sizeof(*cannot));
+
+	if (!can || !cannot)
+		goto out;
+	opinions(g, now, can, cannot);
 	for (size_t t = 0; t < g->n; t++) {
-		const struct member *m = &g->m[t];
-		uint32_t can, cannot;
-		const char *a[32], *b[32];
+		const char *a[OBS_MAX], *b[OBS_MAX];
 		size_t na = 0, nb = 0;
 
-		if (m->state >= GSP_DEAD)
+		if (g->m[t].state >= GSP_DEAD || !can[t] || !cannot[t])
 			continue;
-		opinions(g, now, m, &can, &cannot);
-		if (!can || !cannot)
-			continue;
-		for (size_t i = 0; i < g->n && i < 32; i++) {
-			if (can & (1u << i))
+		for (size_t i = 0; i < g->n && i < OBS_MAX; i++) {
+			if (can[t] & ((uint64_t)1 << i))
 				a[na++] = g->m[i].name;
-			if (cannot & (1u << i))
+			if (cannot[t] & ((uint64_t)1 << i))
 				b[nb++] = g->m[i].name;
 		}
-		fn(ctx, m->name, a, na, b, nb);
+		fn(ctx, g->m[t].name, a, na, b, nb);
 	}
+out:
+	free(can);
+	free(cannot);
 }
 
 uint64_t
@@ -314,15 +336,25 @@ gsp__reach_tick(struct gsp *g, struct gsp_now now)
 	if (g->row_dirty || now.ms >= g->next_row) {
 		publish(g, now);
 		g->next_row = now.ms + period_ms(g);
+		g->split_dirty = true;
 	}
+	/* Split views are looked at when a row or our own view changed,
+	 * and once a second (rows age into staleness). */
+	if (!g->split_dirty && now.ms < g->next_split)
+		return g->next_row < g->next_split ? g->next_row
+						   : g->next_split;
+	g->split_dirty = false;
+	g->next_split = now.ms + 1000;
+	uint64_t *can = calloc(g->n, sizeof(*can));
+	uint64_t *cannot = calloc(g->n, sizeof(*cannot));
+	if (can && cannot)
+		opinions(g, now, can, cannot);
 	/* One event when observers start to disagree about a target, when
 	 * the set of those who cannot reach it changes, and when it heals. */
-	for (size_t t = 0; t < g->n; t++) {
+	for (size_t t = 0; can && cannot && t < g->n; t++) {
 		struct member *m = &g->m[t];
-		uint32_t can, cannot;
-		opinions(g, now, m, &can, &cannot);
-		bool split = m->state < GSP_DEAD && can && cannot;
-		uint32_t sig = split ? cannot : 0;
+		bool split = m->state < GSP_DEAD && can[t] && cannot[t];
+		uint64_t sig = split ? cannot[t] : 0;
 		if (split == m->split && sig == m->split_sig)
 			continue;
 		m->split = split;
@@ -334,5 +366,7 @@ gsp__reach_tick(struct gsp *g, struct gsp_now now)
 				  g->cap_events]
 				.new_state = split;
 	}
-	return g->next_row;
+	free(can);
+	free(cannot);
+	return g->next_row < g->next_split ? g->next_row : g->next_split;
 }
