@@ -18,6 +18,10 @@
 #define QUEUE_MEMBER 0
 #define QUEUE_INTENT 1
 #define QUEUE_ROW 2
+/* Room in a datagram for the header, names, seq, signature and framing;
+ * a piggybacked record also needs its own bin header. */
+#define ENVELOPE_OVERHEAD 260
+#define GSP_PIGGYBACK_RESERVE (ENVELOPE_OVERHEAD + 8)
 
 /* A signed record as bytes, owned. */
 struct blob {

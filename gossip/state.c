@@ -57,7 +57,7 @@ gsp_timing_profile(struct gsp_timing *t, bool wan)
 		t->gossip_fanout = 3;
 		t->pushpull_interval_ms = 15000;
 	}
-	t->row_interval_ms = wan ? 20000 : 5000;
+	t->row_interval_ms = wan ? 30000 : 10000;
 	t->indirect_k = 3;
 	t->retransmit_mult = 4;
 	t->reap_ms = 24ull * 3600 * 1000;
@@ -169,6 +169,20 @@ void
 gsp__queue(struct gsp *g, uint8_t family, const char *subject,
 	   const uint8_t *rec, size_t len)
 {
+	/* A record too big to ride in a datagram (a large cluster's
+	 * reachability row) is left to push-pull: queued, it would never be
+	 * sent and would keep the gossip rounds busy for nothing. */
+	if (len + GSP_PIGGYBACK_RESERVE > g->t.udp_max) {
+		for (size_t i = 0; i < g->n_queue; i++) {
+			if (g->queue[i].family == family &&
+			    strcmp(g->queue[i].subject, subject) == 0) {
+				free(g->queue[i].rec.data);
+				g->queue[i] = g->queue[--g->n_queue];
+				break;
+			}
+		}
+		return;
+	}
 	/* A newer record about the same member (or the same target's newer
 	 * intent) replaces the older one. */
 	for (size_t i = 0; i < g->n_queue; i++) {

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ENVELOPE_OVERHEAD 260 /* header, names, seq, signature, framing */
 #define STREAM_MAX (4u << 20)
 
 static uint64_t

@@ -2,8 +2,9 @@
  * Gossip scenarios on the simulated network, asserted at virtual times.
  *
  *   sim_gossip            run every scenario (CI)
- *   sim_gossip --report   measure propagation, failure detection and
- *                         bandwidth for N = 3, 10, 50 in both profiles
+ *   sim_gossip --report [SEEDS [lan|wan [N]]]
+ *                         measure propagation, drain, failure detection
+ *                         and bandwidth for N = 3, 10, 50, both profiles
  *
  * PMGTM_SIM_SEED=N reproduces a run; the seed is printed.
  */
@@ -483,8 +484,9 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* @only_profile: "lan", "wan" or NULL for both; @only_n: 0 for all. */
 static void
-report(int seeds)
+report(int seeds, const char *only_profile, size_t only_n)
 {
 	const size_t sizes[] = { 3, 10, 50 };
 
@@ -492,8 +494,12 @@ report(int seeds)
 	       "(s)"
 	       "  dead-by-all p50/p99 (s)  gossip bytes/s/node\n");
 	for (int wan = 0; wan < 2; wan++) {
+		if (only_profile && strcmp(only_profile, wan ? "wan" : "lan"))
+			continue;
 		for (size_t k = 0; k < 3; k++) {
 			size_t n = sizes[k];
+			if (only_n && n != only_n)
+				continue;
 			uint64_t prop[64], det[64], drn[64];
 			double bw = 0;
 			for (int i = 0; i < seeds; i++) {
@@ -545,7 +551,8 @@ main(int argc, char **argv)
 	printf("# seed %llu (PMGTM_SIM_SEED overrides)\n",
 	       (unsigned long long)base_seed);
 	if (argc > 1 && strcmp(argv[1], "--report") == 0) {
-		report(argc > 2 ? atoi(argv[2]) : 20);
+		report(argc > 2 ? atoi(argv[2]) : 20, argc > 3 ? argv[3] : NULL,
+		       argc > 4 ? (size_t)atoi(argv[4]) : 0);
 		return 0;
 	}
 	converge3();
