@@ -15,6 +15,8 @@ PKGS=(
 	# tools the tests and benchmarks use
 	dnsutils knot-dnsutils dnsperf knot nsd iproute2 nftables procps
 	valgrind python3 python3-yaml prometheus
+	# the end-to-end tests' recursive resolvers, and ping for their set-up
+	unbound bind9 pdns-recursor iputils-ping
 )
 
 missing=()
@@ -27,11 +29,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	export DEBIAN_FRONTEND=noninteractive
 	$SUDO apt-get update -qq
-	# knot and nsd start system services on install; policy-rc.d keeps them
-	# from grabbing port 53 on the host.
+	# knot, nsd and the resolvers start system services on install;
+	# policy-rc.d keeps them from grabbing port 53 on the host.
 	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # The packaged servers are only started by hand, by the benchmark and tests.
-for svc in knot nsd prometheus prometheus-node-exporter; do
+for svc in knot nsd unbound named pdns-recursor prometheus \
+	prometheus-node-exporter; do
 	systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
