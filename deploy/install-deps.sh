@@ -37,4 +37,6 @@ fi
 for svc in knot nsd unbound named pdns-recursor prometheus \
 	prometheus-node-exporter; do
 	systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	# Without systemd as init, the package's init script may have run.
+	[ -d /run/systemd/system ] || service "$svc" stop >/dev/null 2>&1 || true
 done
