@@ -17,6 +17,8 @@ PKGS=(
 	valgrind python3 python3-yaml prometheus
 	# the end-to-end tests' recursive resolvers, and ping for their set-up
 	unbound bind9 pdns-recursor iputils-ping
+	# the quickstart's /metrics excerpt
+	curl
 )
 
 missing=()
