@@ -159,8 +159,9 @@ def main():
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=10)
         check(rc == 0, 'SIGTERM: exit 0 (got %s)' % rc)
-        check(any(n.startswith('STOPPING=1') for n in notes),
-              'systemd: STOPPING=1')
+        # The listener thread may not have read the last datagram yet.
+        check(wait(lambda: any(n.startswith('STOPPING=1') for n in notes),
+                   2), 'systemd: STOPPING=1')
         check(not os.path.exists(os.path.join(d, 'control.sock')),
               'the control socket is removed on exit')
     finally:
