@@ -176,8 +176,12 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		return 0; /* our own, echoed back */
 	if (m->row_rec.len == len && !memcmp(m->row_rec.data, rec, len))
 		return 0;
+	/* Ordered by (generation, number). The row held is compared with
+	 * its own generation: after a restart the member's new generation
+	 * often arrives first, and the new rows count again from 1. */
 	if (r->gen < m->gen ||
-	    (r->gen == m->gen && m->row && r->inc <= m->row_inc))
+	    (m->row && (r->gen < m->row->gen ||
+			(r->gen == m->row->gen && r->inc <= m->row_inc))))
 		return REJ(GSP_REJ_OLD);
 	if (g->unix_s > m->cert_not_after || g->unix_s < m->cert_not_before)
 		return REJ(GSP_REJ_EXPIRED);
