@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every pmgtm test: formatting, a -Werror build with unit, purity and
-# integration tests, the same tests under ASan+UBSan, and a short fuzz run
-# of every decoder. Run as root (the integration tests bind 127.0.0.x:53).
+# integration tests, the end-to-end tests with real resolvers, the same unit
+# and integration tests under ASan+UBSan, and a short fuzz run of every
+# decoder. Run as root (the integration tests bind 127.0.0.x:53).
 # FUZZ_SECONDS (default 30) sets the length of each fuzz run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,27 @@ if cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPMGTM_WERROR=ON >/dev
 	run_ctest build "release"
 else
 	ko "build"
+fi
+
+stage "end to end: real resolvers in network namespaces (tests/e2e)"
+if [ -x build/pmgtmd ]; then
+	out=$(python3 tests/e2e/e2e.py --pmgtmd build/pmgtmd \
+		--pmgtmctl build/pmgtmctl --out build/e2e-results.md 2>&1)
+	rc=$?
+	echo "$out"
+	if [ $rc -eq 77 ]; then
+		echo "skipped: $(echo "$out" | head -1)"
+	else
+		n_ok=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+		n_ko=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+		passed=$((passed + ${n_ok:-0}))
+		if [ $rc -ne 0 ]; then
+			failed=$((failed + ${n_ko:-1}))
+			failures+=("e2e: $(echo "$out" | grep -c '^FAIL') failures")
+		fi
+	fi
+else
+	ko "e2e: no build"
 fi
 
 stage "ASan+UBSan build and tests"

@@ -2,12 +2,17 @@
 """A bounded stub-resolver load: asks a recursive resolver for distinct
 names at a steady rate and prints one JSON line per query.
 
-Usage: client.py SERVER PREFIX RATE SECONDS [TIMEOUT]
-Names are PREFIX-N.api.example.com (N counts up), type A, RD set; one
-attempt per query, like a stub whose own retry has not fired yet. Each line:
-  {"n": N, "t": send time (epoch s), "lat": seconds or null,
+Usage: client.py SERVER PREFIX RATE SECONDS [TIMEOUT [ATTEMPTS]]
+Names are PREFIX-N.api.example.com (N counts up), or, when PREFIX starts
+with '=', always the one name PREFIX.api.example.com (what the resolver may
+answer from its cache). Type A, RD set. Like the C library's stub
+resolver (resolv.conf defaults: timeout 5 s, attempts 2), a query not
+answered within TIMEOUT is sent again, up to ATTEMPTS times in all. Each
+line:
+  {"n": N, "t": first send time (epoch s), "lat": seconds since or null,
+   "tries": attempts used,
    "rcode": "NOERROR" | "SERVFAIL" | ... | "TIMEOUT", "addrs": [...]}
-It stops by itself after SECONDS plus TIMEOUT (default 5 s).
+It stops by itself after SECONDS plus ATTEMPTS x TIMEOUT.
 """
 import json
 import os
@@ -27,11 +32,12 @@ def main():
     server, prefix = sys.argv[1], sys.argv[2]
     rate, seconds = float(sys.argv[3]), float(sys.argv[4])
     timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 5.0
+    attempts = int(sys.argv[6]) if len(sys.argv) > 6 else 2
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect((server, 53))
     s.setblocking(False)
     out = sys.stdout
-    pending = {}  # qid -> (n, name, t_wall, t_mono)
+    pending = {}  # qid -> (n, name, t_wall, t_mono of first send, try, t_try)
     start = time.monotonic()
     n = 0
     qid = 0
@@ -41,20 +47,28 @@ def main():
             due = int((now - start) * rate) + 1
             while n < due:
                 qid = (qid + 1) & 0xffff
-                name = '%s-%d.%s' % (prefix, n, ZONE)
+                name = '%s.%s' % (prefix[1:], ZONE) if \
+                    prefix.startswith('=') else '%s-%d.%s' % (prefix, n, ZONE)
                 s.send(dnsmsg.query(name, 'A', qid=qid, edns=True))
-                pending[qid] = (n, name, time.time(), time.monotonic())
+                t = time.monotonic()
+                pending[qid] = (n, name, time.time(), t, 1, t)
                 n += 1
         elif not pending:
             break
-        # Expire what waited too long.
-        for k, (qn, _, tw, tm) in list(pending.items()):
-            if now - tm > timeout:
-                del pending[k]
-                out.write(json.dumps({'n': qn, 't': tw, 'lat': None,
-                                      'rcode': 'TIMEOUT', 'addrs': []}) +
-                          '\n')
-        if now - start >= seconds + timeout + 1:
+        # Ask again (new id) what waited too long, or give up on it.
+        for k, (qn, name, tw, tm, tries, tt) in list(pending.items()):
+            if now - tt <= timeout:
+                continue
+            del pending[k]
+            if tries < attempts:
+                qid = (qid + 1) & 0xffff
+                s.send(dnsmsg.query(name, 'A', qid=qid, edns=True))
+                pending[qid] = (qn, name, tw, tm, tries + 1, now)
+                continue
+            out.write(json.dumps({'n': qn, 't': tw, 'lat': None,
+                                  'tries': tries, 'rcode': 'TIMEOUT',
+                                  'addrs': []}) + '\n')
+        if now - start >= seconds + attempts * timeout + 1:
             break
         r, _, _ = select.select([s], [], [], 0.002)
         if not r:
@@ -76,7 +90,8 @@ def main():
             del pending[m.id]
             addrs = sorted(rr.text for rr in m.answer if rr.type == 'A')
             out.write(json.dumps({'n': p[0], 't': p[2], 'lat': t - p[3],
-                                  'rcode': m.rcode, 'addrs': addrs}) + '\n')
+                                  'tries': p[4], 'rcode': m.rcode,
+                                  'addrs': addrs}) + '\n')
     out.flush()
 
 

@@ -208,15 +208,24 @@ class Lab:
             self.stop('resolver', timeout=10)
 
     # --------------------------------------------------------------- load
-    def client(self, prefix, rate, seconds, timeout=5.0):
+    def client(self, prefix, rate, seconds, timeout=5.0, tag=None):
         """Starts client.py in the client namespace; returns a handle whose
         results() waits for it and parses its lines."""
-        out = open(self.path('client-%s.jsonl' % prefix), 'w+')
+        out = open(self.path('client-%s.jsonl' % (tag or prefix)), 'w+')
         p = self.topo.popen('cli', ['python3', os.path.join(HERE, 'client.py'),
                                     self.ip('res'), prefix, str(rate),
                                     str(seconds), str(timeout)],
                             stdout=out, stderr=subprocess.DEVNULL)
         return ClientRun(p, out)
+
+    def poll(self, server, name, want, seconds):
+        """Starts poll.py in the client namespace: when() gives the time of
+        the first answer from @server carrying @want, or None."""
+        p = self.topo.popen('cli', ['python3', os.path.join(HERE, 'poll.py'),
+                                    server, name, want, str(seconds)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+        return PollRun(p, seconds)
 
     # ------------------------------------------------------------ teardown
     def teardown(self):
@@ -239,3 +248,16 @@ class ClientRun:
         self.out.close()
         rows.sort(key=lambda r: r['n'])
         return rows
+
+
+class PollRun:
+    def __init__(self, proc, seconds):
+        self.proc = proc
+        self.seconds = seconds
+
+    def when(self):
+        out, _ = self.proc.communicate(timeout=self.seconds + 10)
+        try:
+            return float(out.strip()) if self.proc.returncode == 0 else None
+        except ValueError:
+            return None

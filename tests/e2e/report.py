@@ -20,11 +20,14 @@ COLUMNS = [
     ('queries', lambda r: str(r['queries'])),
     ('failed', lambda r: str(r['failed']) + (
         ' (%s)' % ', '.join(r['failures']) if r.get('failures') else '')),
+    ('stub retries', lambda r: str(r.get('retried', '-'))),
     ('p50 ms', lambda r: ms(r['p50'])),
     ('p99 ms', lambda r: ms(r['p99'])),
     ('max ms', lambda r: ms(r['max'])),
-    ('drained address gone after (s)', lambda r: sec(r.get('switch'))),
-    ('traffic back after undrain (s)', lambda r: (
+    ('drained node gone after (s): new names', lambda r: sec(r.get('switch'))),
+    ('cached name', lambda r: sec(r.get('switch_www'))),
+    ('own answers back after undrain (s)', lambda r: sec(r.get('own_back'))),
+    ('client traffic back (s)', lambda r: (
         sec(r.get('back')) if r.get('back') is not None else
         ('none in the window' if 'own_back' in r else '-'))),
 ]
@@ -48,10 +51,16 @@ def markdown(rows, meta):
         '(NSD), `com.` and `example.com` (Knot) delegating `api.example.com` '
         'to three pmgtmd nodes with glue, one recursive resolver and a '
         'client. The client asks the resolver for names never asked before, '
-        '%d per second (so every query reaches a pmgtmd node), waits 5 s for '
-        'each and counts as failed anything but NOERROR with a node '
+        '%d per second (so every query reaches a pmgtmd node); in the drain '
+        'scenarios also one name 10 times a second (answered from the '
+        'resolver\'s cache for one TTL). Like the C library\'s stub '
+        'resolver it waits 5 s for an answer, then asks once more; a query '
+        'counts as failed when it ends with anything but NOERROR and a node '
         'address. pmgtm TTL: %d s. Each scenario starts with a freshly '
-        'started resolver (empty cache).' % (meta['rate'], meta['ttl']),
+        'started resolver (empty cache), and targets the node that resolver '
+        'preferred in a 2 s sample just before (BIND and PowerDNS stick to '
+        'one node: failing another would show nothing).' % (
+            meta['rate'], meta['ttl']),
         '',
         'Versions: ' + ', '.join('%s %s' % kv for kv in v.items()) + '.',
         '',
@@ -64,15 +73,21 @@ def markdown(rows, meta):
         '',
         'Columns:',
         '',
-        '- *drained address gone after*: from the `pmgtmctl drain` command '
-        'to the last answer that still carried lb2\'s address (0.00: none '
-        'after the command).',
-        '- *traffic back after undrain*: from `pmgtmctl undrain` to the '
-        'first answer carrying lb2\'s address again. lb2 answers with its '
-        'own address as soon as the undrain returns (checked with dig); how '
+        '- *drained node gone after*: from the `pmgtmctl drain` command to '
+        'the last answer that still carried its address (0.00: none after the '
+        'command), for the names never asked before (the resolver must ask '
+        'a node) and for one name asked 10 times a second, which the '
+        'resolver answers from its cache until the TTL runs out.',
+        '- *own answers back after undrain*: from `pmgtmctl undrain` (typed '
+        'on a third node) until the node, polled directly every 20 ms, '
+        'answers with its own address again (the check fails above 1 s).',
+        '- *client traffic back*: from `pmgtmctl undrain` to the first '
+        'client answer carrying the node\'s address again; how '
         'soon a resolver asks it again is the resolver\'s own server '
         'preference (BIND and PowerDNS stick to the fastest server).',
-        '- *lb3 killed*: SIGKILL 3 s into a 14 s run; the failed column is '
+        '- *stub retries*: queries the client had to send a second time '
+        '(no answer from the resolver within 5 s).',
+        '- *killed*: SIGKILL 3 s into a 14 s run; the failed column is '
         'what clients saw, the latency columns include the resolver\'s '
         'timeouts and retries.',
         '- *dnsperf after drain*: dnsperf through the resolver, new names '
