@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sys
 import time
 
@@ -59,6 +60,11 @@ def main():
               'them)' % ' '.join(missing))
         return 1
     only = [s for s in args.only.split(',') if s]
+
+    # SIGTERM (a CI timeout, say) tears down like Ctrl-C.
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
 
     ck = scenarios.Checks()
     lab = L.Lab(args.pmgtmd, args.pmgtmctl, keep=args.keep)

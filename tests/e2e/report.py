@@ -87,9 +87,12 @@ def markdown(rows, meta):
         'preference (BIND and PowerDNS stick to the fastest server).',
         '- *stub retries*: queries the client had to send a second time '
         '(no answer from the resolver within 5 s).',
-        '- *killed*: SIGKILL 3 s into a 14 s run; the failed column is '
-        'what clients saw, the latency columns include the resolver\'s '
-        'timeouts and retries.',
+        '- *killed*: SIGKILL 3 s into a 14 s run. The kernel then answers '
+        'queries to the dead port with ICMP port unreachable, which BIND '
+        'and PowerDNS take as a cue to ask the next server at once.',
+        '- *host down*: every packet to the node dropped (nftables) 3 s '
+        'into a 14 s run: what a power or network failure looks like, '
+        'silence; the latency columns show the resolver\'s timeouts.',
         '- *dnsperf after drain*: dnsperf through the resolver, new names '
         'at the given rate, started as soon as the drain returned; latency '
         'from dnsperf\'s per-query report.',

@@ -140,6 +140,27 @@ def kill(lab, kind, ck):
                 p99_after=s_after['p99'], max_after=s_after['max'])]
 
 
+def blackhole(lab, kind, ck):
+    """The host goes silent (power, network): every packet to it dropped,
+    so no ICMP port-unreachable tells the resolver to move on, unlike
+    after a SIGKILL."""
+    victim, _ = preferred(lab, kind)
+    c = lab.client('hole-' + kind, RATE, 14)
+    time.sleep(3)
+    lab.topo.nft_reset(victim)
+    lab.topo.nft_rule(victim, 'in', 'drop')
+    rows = c.results()
+    s = summary(rows, lab)
+    ck.check(s['failed'] == 0,
+             '%s %s silent (all its packets dropped): no client query failed '
+             '(%d queries, %d retried by the stub)' % (
+                 kind, victim, s['queries'], s['retried']), str(s))
+    lab.topo.nft_clear(victim)
+    ck.check(lab.wait(lab.cluster_healthy, 30) is not None,
+             '%s: %s reachable and alive everywhere again' % (kind, victim))
+    return [row(kind, '%s host down (all packets dropped)' % victim, '-', s)]
+
+
 # ------------------------------------------------------------------ drain
 
 def drain(lab, kind, ck, mode):
@@ -333,6 +354,7 @@ def run_all(lab, kind, ck, only=None):
     plan = [
         ('steady', lambda: steady(lab, kind, ck)),
         ('kill', lambda: kill(lab, kind, ck)),
+        ('hostdown', lambda: blackhole(lab, kind, ck)),
         ('redirect', lambda: drain(lab, kind, ck, 'redirect')),
         ('refuse', lambda: drain(lab, kind, ck, 'refuse')),
         ('silent', lambda: drain(lab, kind, ck, 'silent')),
