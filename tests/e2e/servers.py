@@ -33,7 +33,7 @@ def version(cmd):
 
 # ------------------------------------------------------------ root (NSD)
 
-def root_zone(topo, lbs):
+def root_zone(topo):
     return '''$TTL 3600
 .	IN SOA	ns.root. hostmaster.root. 1 3600 600 86400 60
 .	IN NS	ns.root.
@@ -50,7 +50,7 @@ def root_hints(topo):
 
 def nsd_cmd(topo, d):
     os.makedirs(os.path.join(d, 'xfr'), exist_ok=True)
-    write(os.path.join(d, 'root.zone'), root_zone(topo, None))
+    write(os.path.join(d, 'root.zone'), root_zone(topo))
     write(os.path.join(d, 'nsd.conf'), '''server:
     server-count: 1
     ip-address: {ip}
