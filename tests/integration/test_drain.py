@@ -140,6 +140,9 @@ def redirect_scenarios(args, port):
               'pmgtmctl returned' % ('%.3f s' % t if t is not None else
                                      'never'),
               out.stdout + out.stderr)
+        # lb3 learns it by gossip too (bounded; timing is checked above).
+        c.wait(lambda: ((c.members(3) or {}).get('lb2') or {}).get(
+            'drained') is True, 3.0)
         m = c.members(3) or {}
         d = (m.get('lb2') or {}).get('drain') or {}
         check(m.get('lb2', {}).get('drained') is True and
