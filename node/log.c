@@ -76,14 +76,15 @@ put_value(struct sink *s, const char *v)
 			break;
 		unsigned char c = (unsigned char)*v++;
 		char esc[8];
-		if (c == '"' || c == '\\')
-			put(s, esc,
-			    (size_t)snprintf(esc, sizeof(esc), "\\%c", c));
-		else if (c == '\n')
+		if (c == '"' || c == '\\') {
+			put(s, "\\", 1);
+			put(s, v - 1, 1);
+		} else if (c == '\n') {
 			put(s, "\\n", 2);
-		else
+		} else {
 			put(s, esc,
 			    (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c));
+		}
 	}
 	if (quote)
 		put(s, "\"", 1);
