@@ -540,8 +540,11 @@ pump(struct node_gossip *ng)
 		ng->cb(ng->ctx);
 	if (ng->closing)
 		return;
+	/* Never 0: libuv runs a timer re-armed with 0 from its own callback
+	 * again in the same pass, without polling I/O, so a deadline left in
+	 * the past would starve DNS, signals and the control socket. */
 	uint64_t now = uv_now(ng->loop);
-	uv_timer_start(&ng->timer, on_timer, next > now ? next - now : 0, 0);
+	uv_timer_start(&ng->timer, on_timer, next > now ? next - now : 1, 0);
 }
 
 static void
