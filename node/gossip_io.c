@@ -13,12 +13,11 @@
 
 #include "gossip/cert.h"
 #include "gossip/gossip.h"
+#include "node/gossip_stream.h"
 #include "node/intent_store.h"
 #include "node/keyfile.h"
 #include "node/log.h"
 
-#define FRAME_MAX (4u << 20)
-#define STREAM_TIMEOUT_MS 10000
 #define REJECT_LOG_MS 10000
 #define LEAVE_FLUSH_MS 300
 
@@ -26,7 +25,6 @@ struct node_gossip {
 	uv_loop_t *loop;
 	struct gsp *g;
 	uv_udp_t udp;
-	uv_tcp_t server;
 	uv_timer_t timer, log_timer;
 	node_gossip_changed_cb cb;
 	void *ctx;
@@ -36,24 +34,9 @@ struct node_gossip {
 	bool closing;
 	void (*done)(void *ctx);
 	void *done_ctx;
-	struct stream *streams; /* open exchanges, closed with us */
+	struct node_streams *streams; /* TCP push-pull, closed with us */
+	struct node_stream_stats logged_streams;
 	char *state_dir;
-};
-
-/* A push-pull exchange over TCP, in either direction. */
-struct stream {
-	uv_tcp_t tcp;
-	uv_timer_t timeout;
-	uv_connect_t connect;
-	struct node_gossip *ng;
-	bool outgoing;
-	uint8_t *buf;
-	size_t have, cap;
-	uint8_t *tx;
-	size_t tx_len;
-	int handles;
-	bool closing;
-	struct stream *prev, *next;
 };
 
 static void pump(struct node_gossip *ng);
@@ -136,213 +119,29 @@ to_sockaddr(const struct gsp_endpoint *ep, struct sockaddr_storage *ss)
 	}
 }
 
-/* --- TCP push-pull streams --- */
+/* --- TCP push-pull streams (node/gossip_stream.c) --- */
 
 static void
-stream_free(uv_handle_t *h)
+on_frame(void *ctx, const uint8_t *frame, size_t len, uint8_t **reply,
+	 size_t *rlen)
 {
-	struct stream *s = h->data;
+	struct node_gossip *ng = ctx;
 
-	if (--s->handles > 0)
-		return;
-	free(s->buf);
-	free(s->tx);
-	free(s);
-}
-
-static void
-stream_close(struct stream *s)
-{
-	if (s->closing)
-		return;
-	s->closing = true;
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		s->ng->streams = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	uv_timer_stop(&s->timeout);
-	uv_close((uv_handle_t *)&s->timeout, stream_free);
-	uv_close((uv_handle_t *)&s->tcp, stream_free);
-}
-
-static void
-on_stream_timeout(uv_timer_t *t)
-{
-	stream_close(t->data);
-}
-
-static void
-on_stream_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	struct stream *s = h->data;
-
-	if (s->cap - s->have < 65536 && s->cap < FRAME_MAX + 4) {
-		size_t cap = s->cap ? 2 * s->cap : 65536;
-		uint8_t *p = realloc(s->buf, cap);
-		if (p) {
-			s->buf = p;
-			s->cap = cap;
-		}
+	if (gsp_stream_input(ng->g, now_of(ng), frame, len, reply, rlen)) {
+		free(*reply);
+		*reply = NULL;
 	}
-	b->base = (char *)s->buf + s->have;
-	b->len = s->cap - s->have;
-}
-
-static void
-on_stream_written(uv_write_t *w, int status)
-{
-	struct stream *s = w->data;
-
-	free(w);
-	/* An incoming exchange is over once the reply is out. */
-	if (!s->outgoing || status < 0)
-		stream_close(s);
-}
-
-static int
-stream_send(struct stream *s, const uint8_t *data, size_t len)
-{
-	uv_write_t *w = malloc(sizeof(*w));
-
-	free(s->tx);
-	s->tx = malloc(len + 4);
-	if (!w || !s->tx) {
-		free(w);
-		return -ENOMEM;
-	}
-	s->tx[0] = (uint8_t)(len >> 24);
-	s->tx[1] = (uint8_t)(len >> 16);
-	s->tx[2] = (uint8_t)(len >> 8);
-	s->tx[3] = (uint8_t)len;
-	memcpy(s->tx + 4, data, len);
-	s->tx_len = len + 4;
-	w->data = s;
-	uv_buf_t b = uv_buf_init((char *)s->tx, (unsigned)s->tx_len);
-	int r = uv_write(w, (uv_stream_t *)&s->tcp, &b, 1, on_stream_written);
-	if (r)
-		free(w);
-	return r;
-}
-
-static void
-on_stream_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
-{
-	struct stream *s = st->data;
-	struct node_gossip *ng = s->ng;
-
-	if (n < 0) {
-		stream_close(s);
-		return;
-	}
-	s->have += (size_t)n;
-	if (s->have < 4)
-		return;
-	size_t len = (size_t)s->buf[0] << 24 | (size_t)s->buf[1] << 16 |
-		     (size_t)s->buf[2] << 8 | s->buf[3];
-	if (len > FRAME_MAX) {
-		stream_close(s);
-		return;
-	}
-	if (s->have < len + 4)
-		return;
-	uv_read_stop(st);
-	uint8_t *reply = NULL;
-	size_t rlen = 0;
-	int rc = gsp_stream_input(ng->g, now_of(ng), s->buf + 4, len, &reply,
-				  &rlen);
-	if (rc == 0 && reply && !s->outgoing)
-		stream_send(s, reply, rlen);
-	else
-		stream_close(s);
-	free(reply);
 	pump(ng);
-}
-
-static struct stream *
-stream_new(struct node_gossip *ng, bool outgoing)
-{
-	struct stream *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->ng = ng;
-	s->outgoing = outgoing;
-	uv_tcp_init(ng->loop, &s->tcp);
-	uv_timer_init(ng->loop, &s->timeout);
-	s->tcp.data = s->timeout.data = s;
-	s->handles = 2;
-	s->next = ng->streams;
-	if (ng->streams)
-		ng->streams->prev = s;
-	ng->streams = s;
-	uv_timer_start(&s->timeout, on_stream_timeout, STREAM_TIMEOUT_MS, 0);
-	return s;
-}
-
-static void
-on_connected(uv_connect_t *c, int status)
-{
-	struct stream *s = c->data;
-
-	if (status < 0 || s->closing) {
-		stream_close(s);
-		return;
-	}
-	uv_buf_t b = uv_buf_init((char *)s->tx, (unsigned)s->tx_len);
-	uv_write_t *w = malloc(sizeof(*w));
-	if (w)
-		w->data = s;
-	if (!w ||
-	    uv_write(w, (uv_stream_t *)&s->tcp, &b, 1, on_stream_written)) {
-		free(w);
-		stream_close(s);
-		return;
-	}
-	uv_read_start((uv_stream_t *)&s->tcp, on_stream_alloc, on_stream_read);
 }
 
 static void
 pushpull(struct node_gossip *ng, const struct gsp_out *o)
 {
 	struct sockaddr_storage ss;
-	struct stream *s = stream_new(ng, true);
 
-	if (!s)
-		return;
-	s->tx = malloc(o->len + 4);
-	if (!s->tx) {
-		stream_close(s);
-		return;
-	}
-	s->tx[0] = (uint8_t)(o->len >> 24);
-	s->tx[1] = (uint8_t)(o->len >> 16);
-	s->tx[2] = (uint8_t)(o->len >> 8);
-	s->tx[3] = (uint8_t)o->len;
-	memcpy(s->tx + 4, o->data, o->len);
-	s->tx_len = o->len + 4;
 	to_sockaddr(&o->to, &ss);
-	s->connect.data = s;
-	if (uv_tcp_connect(&s->connect, &s->tcp, (struct sockaddr *)&ss,
-			   on_connected))
-		stream_close(s);
-}
-
-static void
-on_stream_accept(uv_stream_t *server, int status)
-{
-	struct node_gossip *ng = server->data;
-
-	if (status < 0)
-		return;
-	struct stream *s = stream_new(ng, false);
-	if (!s)
-		return;
-	if (uv_accept(server, (uv_stream_t *)&s->tcp) ||
-	    uv_read_start((uv_stream_t *)&s->tcp, on_stream_alloc,
-			  on_stream_read))
-		stream_close(s);
+	node_streams_push(ng->streams, (const struct sockaddr *)&ss, o->data,
+			  o->len);
 }
 
 /* --- events, the outbox and the timer --- */
@@ -576,24 +375,41 @@ on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa,
 	pump(ng);
 }
 
+/* One line for what @now adds to *@logged, if anything. */
+static void
+log_count(const char *msg, const char *reason, uint64_t now, uint64_t *logged)
+{
+	char count[24];
+
+	if (now == *logged)
+		return;
+	snprintf(count, sizeof(count), "%" PRIu64, now - *logged);
+	node_log(NODE_LOG_WARN, msg, "reason", reason, "count", count, "window",
+		 "10s", NULL);
+	*logged = now;
+}
+
 /* One line per reason every 10 s at most, with the count. */
 static void
 on_log_timer(uv_timer_t *t)
 {
 	struct node_gossip *ng = t->data;
 	const struct gsp_stats *st = gsp_stats(ng->g);
+	const struct node_stream_stats *ss = node_streams_stats(ng->streams);
+	struct node_stream_stats *done = &ng->logged_streams;
 
-	for (int r = 0; r < GSP_REJ__COUNT; r++) {
-		uint64_t d = st->rejected[r] - ng->logged[r];
-		if (!d)
-			continue;
-		char count[24];
-		snprintf(count, sizeof(count), "%" PRIu64, d);
-		node_log(NODE_LOG_WARN, "gossip rejected", "reason",
-			 gsp_reject_name((enum gsp_reject)r), "count", count,
-			 "window", "10s", NULL);
-		ng->logged[r] = st->rejected[r];
-	}
+	for (int r = 0; r < GSP_REJ__COUNT; r++)
+		log_count("gossip rejected",
+			  gsp_reject_name((enum gsp_reject)r), st->rejected[r],
+			  &ng->logged[r]);
+	log_count("gossip stream refused", "too_many_streams", ss->over_max,
+		  &done->over_max);
+	log_count("gossip stream refused", "too_many_from_source",
+		  ss->over_source, &done->over_source);
+	log_count("gossip stream refused", "memory_budget", ss->over_budget,
+		  &done->over_budget);
+	log_count("gossip stream refused", "frame_too_large", ss->over_frame,
+		  &done->over_frame);
 }
 
 /* --- start-up --- */
@@ -760,10 +576,9 @@ node_gossip_close(struct node_gossip *ng)
 	if (!ng)
 		return;
 	ng->closing = true;
-	while (ng->streams)
-		stream_close(ng->streams);
+	node_streams_close(ng->streams);
+	ng->streams = NULL;
 	uv_close((uv_handle_t *)&ng->udp, handle_closed);
-	uv_close((uv_handle_t *)&ng->server, handle_closed);
 	uv_close((uv_handle_t *)&ng->timer, handle_closed);
 	uv_close((uv_handle_t *)&ng->log_timer, handle_closed);
 }
@@ -825,16 +640,13 @@ node_gossip_start(uv_loop_t *loop, const struct node_config *cfg,
 			 NULL);
 	}
 	uv_udp_init(loop, &ng->udp);
-	uv_tcp_init(loop, &ng->server);
 	uv_timer_init(loop, &ng->timer);
 	uv_timer_init(loop, &ng->log_timer);
-	ng->udp.data = ng->server.data = ng->timer.data = ng->log_timer.data =
-		ng;
-	ng->open_handles = 4;
+	ng->udp.data = ng->timer.data = ng->log_timer.data = ng;
+	ng->open_handles = 3;
 	if ((r = uv_udp_bind(&ng->udp, sa, UV_UDP_REUSEADDR)) ||
 	    (r = uv_udp_recv_start(&ng->udp, on_udp_alloc, on_udp)) ||
-	    (r = uv_tcp_bind(&ng->server, sa, 0)) ||
-	    (r = uv_listen((uv_stream_t *)&ng->server, 64, on_stream_accept))) {
+	    (r = node_streams_open(loop, sa, on_frame, ng, &ng->streams))) {
 		snprintf(err, errlen, "cannot listen on %s for gossip: %s",
 			 cfg->cluster.listen.text, uv_strerror(r));
 		node_gossip_close(ng);
