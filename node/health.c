@@ -9,6 +9,12 @@
  * The result of an attempt is decided once (success, failure or
  * timeout); callbacks that arrive later, from cancellations or from the
  * child's exit after a SIGKILL, only release the handle.
+ *
+ * An attempt that cannot start because this process or the system is out
+ * of something (descriptors, memory, processes) is no result at all: it
+ * says nothing of the payload, and counting it would drain a node that
+ * is merely short of descriptors. It leaves rise and fall where they were
+ * and is warned about once, until an attempt runs again.
  */
 #include "node/health.h"
 
@@ -47,6 +53,7 @@ struct check {
 
 	bool up;
 	uint32_t run; /* consecutive results that disagree with `up` */
+	bool stalled; /* attempts cannot start (warned once) */
 	char detail[DETAIL_MAX];
 
 	uv_timer_t tick, deadline;
@@ -162,6 +169,11 @@ record(struct check *c, bool ok)
 
 	node_log(NODE_LOG_DEBUG, "health check result", "check", c->name, "ok",
 		 ok ? "true" : "false", "detail", c->detail, NULL);
+	if (c->stalled) {
+		c->stalled = false;
+		node_log(NODE_LOG_INFO, "health check runs again", "check",
+			 c->name, NULL);
+	}
 	if (ok == c->up) {
 		c->run = 0;
 		return;
@@ -188,6 +200,42 @@ finish(struct check *c, bool ok, const char *fmt, ...)
 	uv_timer_stop(&c->deadline);
 	end_attempt(c);
 	record(c, ok);
+}
+
+/* Out of descriptors, memory or processes: ours or the system's. */
+static bool
+local_shortage(int uverr)
+{
+	return uverr == UV_EMFILE || uverr == UV_ENFILE || uverr == UV_ENOMEM ||
+	       uverr == UV_ENOBUFS || uverr == UV_EAGAIN;
+}
+
+/* The attempt could not run: no result is counted (see the top). */
+static void
+not_run(struct check *c, const char *what, int uverr)
+{
+	if (c->decided)
+		return;
+	c->decided = true;
+	snprintf(c->detail, sizeof(c->detail), "not run: %s: %s", what,
+		 errtext(uverr));
+	uv_timer_stop(&c->deadline);
+	end_attempt(c);
+	if (c->stalled)
+		return;
+	c->stalled = true;
+	node_log(NODE_LOG_WARN, "health check could not run", "check", c->name,
+		 "error", c->detail + strlen("not run: "), NULL);
+}
+
+/* A call that starts the attempt failed: the payload's fault, or ours. */
+static void
+start_failed(struct check *c, const char *what, int uverr)
+{
+	if (local_shortage(uverr))
+		not_run(c, what, uverr);
+	else
+		finish(c, false, "%s: %s", what, errtext(uverr));
 }
 
 static void
@@ -255,7 +303,7 @@ on_connect(uv_connect_t *req, int status)
 	if (c->decided)
 		return; /* UV_ECANCELED: the handle closed under us */
 	if (status < 0) {
-		finish(c, false, "connect: %s", errtext(status));
+		start_failed(c, "connect", status);
 		return;
 	}
 	if (c->type == NODE_CHECK_TCP) {
@@ -278,7 +326,7 @@ start_connect(struct check *c)
 	int rc = uv_tcp_init(c->h->loop, &c->tcp);
 
 	if (rc < 0) {
-		finish(c, false, "socket: %s", errtext(rc));
+		start_failed(c, "socket", rc);
 		return;
 	}
 	c->tcp.data = c;
@@ -289,7 +337,7 @@ start_connect(struct check *c)
 	rc = uv_tcp_connect(&c->connect, &c->tcp,
 			    (const struct sockaddr *)&c->addr, on_connect);
 	if (rc < 0)
-		finish(c, false, "connect: %s", errtext(rc));
+		start_failed(c, "connect", rc);
 }
 
 /* ---- exec ------------------------------------------------------------ */
@@ -347,7 +395,7 @@ start_exec(struct check *c)
 	if (rc < 0) {
 		/* Not started, but initialised: closed like any handle. */
 		c->exited = true;
-		finish(c, false, "spawn: %s", errtext(rc));
+		start_failed(c, "spawn", rc);
 	}
 }
 

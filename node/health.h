@@ -17,6 +17,11 @@
  * attempts never overlap. A check goes down after `fall` consecutive
  * failures and up after `rise` consecutive successes, HAProxy's documented
  * rule: any success while up, or failure while down, restarts the count.
+ * An attempt that cannot start because this process or the system is out
+ * of descriptors, memory or processes (EMFILE, ENFILE, ENOMEM, ENOBUFS,
+ * EAGAIN from socket, connect or spawn) counts neither way: the detail
+ * reads "not run: ...", the counts stay, and one warning "health check
+ * could not run" is logged until an attempt runs again.
  *
  * Each result is logged with node_log() at debug level; state changes go
  * to the callback, which the daemon logs and acts on.

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -411,6 +413,79 @@ test_close_in_callback(void **state)
 	assert_null(f.h);
 	fx_fini(&f);
 	assert_int_equal(f.n_ev, 1);
+}
+
+/* Runs the loop for @ms (bounded by WAIT_MS like every wait). */
+static void
+run_for(struct fx *f, uint64_t ms)
+{
+	uint64_t until = uv_now(&f->loop) + ms;
+
+	RUN_UNTIL(f, uv_now(&f->loop) >= until);
+}
+
+static bool
+not_run(const struct fx *f, size_t index)
+{
+	return !strncmp(node_health_detail(f->h, index), "not run: ", 9);
+}
+
+/* Out of descriptors, a check can neither open its socket nor start its
+ * shell: that says nothing of the payload. With fall 1 neither check goes
+ * down however many attempts cannot run, and both run again once there
+ * are descriptors. */
+static void
+test_out_of_descriptors(void **state)
+{
+	struct fx f;
+	struct server s = { 0 };
+	char target[64];
+	struct node_health_check c[2];
+	struct rlimit old, low;
+	int fds[1024];
+	size_t n = 0, i;
+
+	fx_init(&f);
+	server_listen(&s, &f.loop, 0);
+	snprintf(target, sizeof(target), "127.0.0.1:%d", s.port);
+	c[0] = check("lb", NODE_CHECK_TCP, target, 1, 1);
+	c[1] = check("script", NODE_CHECK_EXEC, "true", 1, 1);
+	start(&f, c, 2);
+	RUN_UNTIL(&f, s.accepted >= 1 &&
+			      !strcmp(node_health_detail(f.h, 1), "exit 0"));
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	for (;;) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			assert_int_equal(errno, EMFILE);
+			break;
+		}
+		assert_true(n < sizeof(fds) / sizeof(fds[0]));
+		fds[n++] = fd;
+	}
+	RUN_UNTIL(&f, not_run(&f, 0) && not_run(&f, 1));
+	assert_string_equal(node_health_detail(f.h, 0),
+			    "not run: connect: Too many open files");
+	run_for(&f, 500); /* ten intervals */
+	assert_true(not_run(&f, 0) && not_run(&f, 1));
+	assert_int_equal(f.n_ev, 0);
+	assert_true(node_health_all_up(f.h));
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	RUN_UNTIL(&f, !strcmp(node_health_detail(f.h, 0), "connected") &&
+			      !strcmp(node_health_detail(f.h, 1), "exit 0"));
+	assert_int_equal(f.n_ev, 0);
+	assert_true(node_health_all_up(f.h));
+
+	server_close(&s);
+	fx_fini(&f);
 }
 
 /* ---- http ----------------------------------------------------------- */
@@ -864,6 +939,7 @@ main(void)
 		cmocka_unit_test(test_start),
 		cmocka_unit_test(test_tcp_down_and_up),
 		cmocka_unit_test(test_close_in_callback),
+		cmocka_unit_test(test_out_of_descriptors),
 		cmocka_unit_test(test_http_rise_fall_exact),
 		cmocka_unit_test(test_http_failures),
 		cmocka_unit_test(test_http_expect_status),
