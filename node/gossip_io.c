@@ -17,6 +17,7 @@
 #include "node/intent_store.h"
 #include "node/keyfile.h"
 #include "node/log.h"
+#include "node/state_dir.h"
 
 #define REJECT_LOG_MS 10000
 #define LEAVE_FLUSH_MS 300
@@ -37,6 +38,7 @@ struct node_gossip {
 	struct node_streams *streams; /* TCP push-pull, closed with us */
 	struct node_stream_stats logged_streams;
 	char *state_dir;
+	int state_lock; /* held while we run: one pmgtmd per state_dir */
 };
 
 static void pump(struct node_gossip *ng);
@@ -554,6 +556,27 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 	return r;
 }
 
+/* Before anything in state_dir is read or written: a second pmgtmd on the
+ * same directory stops here, and the temporaries a killed writer left can
+ * go because no writer can be running. */
+static int
+open_state_dir(struct node_gossip *ng, char *err, size_t errlen)
+{
+	char n[16];
+	int fd = node_state_lock(ng->state_dir, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	ng->state_lock = fd;
+	int removed = node_state_clean(ng->state_dir);
+	if (removed) {
+		snprintf(n, sizeof(n), "%d", removed);
+		node_log(NODE_LOG_INFO, "removed stale temporary files", "dir",
+			 ng->state_dir, "count", n, NULL);
+	}
+	return 0;
+}
+
 static void
 handle_closed(uv_handle_t *h)
 {
@@ -564,6 +587,7 @@ handle_closed(uv_handle_t *h)
 	void (*done)(void *) = ng->done;
 	void *ctx = ng->done_ctx;
 	gsp_free(ng->g);
+	node_state_unlock(ng->state_lock);
 	free(ng->state_dir);
 	free(ng);
 	if (done)
@@ -620,7 +644,10 @@ node_gossip_start(uv_loop_t *loop, const struct node_config *cfg,
 	ng->cb = cb;
 	ng->ctx = ctx;
 	ng->state_dir = strdup(cfg->node.state_dir);
-	if (!ng->state_dir || (r = make_state(ng, cfg, err, errlen))) {
+	ng->state_lock = -1;
+	if (!ng->state_dir || (r = open_state_dir(ng, err, errlen)) ||
+	    (r = make_state(ng, cfg, err, errlen))) {
+		node_state_unlock(ng->state_lock);
 		free(ng->state_dir);
 		free(ng);
 		return r;

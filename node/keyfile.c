@@ -4,6 +4,7 @@
  */
 #include "node/keyfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -380,6 +381,47 @@ node_file_write(const char *path, const void *data, size_t len, mode_t mode,
 		return fail(err, errlen, rc, "%s: cannot sync directory %s: %s",
 			    path, dir, strerror(-rc));
 	return 0;
+}
+
+/* Whether @ent is a temporary of node_file_write() for @name: a dot,
+ * @name, a dot and the six letters or digits mkostemp() put for XXXXXX. */
+static bool
+is_temp_of(const char *ent, const char *name)
+{
+	size_t nl = strlen(name), i;
+	const char *x = ent + nl + 2;
+
+	if (ent[0] != '.' || strncmp(ent + 1, name, nl) || ent[nl + 1] != '.' ||
+	    strlen(x) != 6)
+		return false;
+	for (i = 0; i < 6; i++)
+		if (!((x[i] >= 'a' && x[i] <= 'z') ||
+		      (x[i] >= 'A' && x[i] <= 'Z') ||
+		      (x[i] >= '0' && x[i] <= '9')))
+			return false;
+	return true;
+}
+
+int
+node_file_clean_temps(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (!is_temp_of(e->d_name, name) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 static int

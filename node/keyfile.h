@@ -83,6 +83,14 @@ __attribute__((warn_unused_result)) int
 node_file_write(const char *path, const void *data, size_t len, mode_t mode,
 		int flags, char *err, size_t errlen);
 
+/* Removes what node_file_write() of @dir/@name left behind when the
+ * process died between creating its temporary file and moving it into
+ * place: regular files named ".@name.XXXXXX" (six letters or digits).
+ * Call it only where no writer of that file can be running. Returns how
+ * many were removed, or a negative errno when @dir cannot be read. */
+__attribute__((warn_unused_result)) int node_file_clean_temps(const char *dir,
+							      const char *name);
+
 /* The text of a key file: @header, a newline, the base64 of @key, a
  * newline. Returns the length written to @out (NUL-terminated), or -ENOSPC
  * when @cap is too small. Pure. */
