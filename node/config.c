@@ -5,6 +5,7 @@
  */
 #include "node/config.h"
 #include "node/config_schema.h"
+#include "node/control_auth.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -149,6 +150,26 @@ conv_dname(struct load *ld, const char *path, const char *text, char **out)
 			    "characters)",
 			    path, shown(b, sizeof(b), text));
 	return dup_str(ld, name, out);
+}
+
+/* A group that must exist now: a typo would otherwise leave the
+ * operators it was meant for without drain rights, silently. */
+static int
+conv_group(struct load *ld, const char *path, const char *text, char **out,
+	   gid_t *gid)
+{
+	char b[72];
+	int r = node_control_group_lookup(text, gid);
+
+	if (r == -ENOMEM)
+		return oom(ld);
+	if (r == -ENOENT)
+		return fail(ld, path, "'%s': no group '%s' on this system",
+			    path, shown(b, sizeof(b), text));
+	if (r)
+		return fail(ld, path, "'%s': cannot look up group '%s': %s",
+			    path, shown(b, sizeof(b), text), strerror(-r));
+	return dup_str(ld, text, out);
 }
 
 static int
@@ -515,6 +536,9 @@ convert(struct load *ld, const struct node_raw_config *raw,
 		     "most %zu bytes)",
 		     sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 	dup_str(ld, sock, &cfg->control.socket);
+	if (raw->control && raw->control->admin_group)
+		conv_group(ld, "control.admin_group", raw->control->admin_group,
+			   &cfg->control.admin_group, &cfg->control.admin_gid);
 	if (raw->metrics)
 		conv_sockaddr(ld, "metrics.listen", raw->metrics->listen,
 			      METRICS_PORT, &cfg->metrics.listen);
@@ -641,6 +665,7 @@ node_config_free(struct node_config *cfg)
 		free(cfg->cluster.encrypt_keys[i]);
 	free(cfg->cluster.encrypt_keys);
 	free(cfg->control.socket);
+	free(cfg->control.admin_group);
 	for (i = 0; i < cfg->n_checks; i++) {
 		free(cfg->checks[i].name);
 		free(cfg->checks[i].target);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 enum node_drain_mode {
 	NODE_DRAIN_REDIRECT = 0,
@@ -125,6 +126,11 @@ struct node_config {
 
 	struct {
 		char *socket; /* default /run/pmgtm/control.sock */
+		/* May drain and undrain besides root and the daemon's user
+		 * (node/control_auth.h); NULL: no group. Resolved to
+		 * admin_gid when the file is loaded. */
+		char *admin_group;
+		gid_t admin_gid;
 	} control;
 
 	bool has_metrics;

@@ -100,6 +100,7 @@ static const cyaml_schema_field_t cluster_fields[] = {
 
 static const cyaml_schema_field_t control_fields[] = {
 	STR("socket", struct node_raw_control, socket),
+	STR("admin_group", struct node_raw_control, admin_group),
 	CYAML_FIELD_END,
 };
 

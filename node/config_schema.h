@@ -68,6 +68,7 @@ struct node_raw_cluster {
 
 struct node_raw_control {
 	char *socket;
+	char *admin_group;
 };
 
 struct node_raw_metrics {

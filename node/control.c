@@ -1,6 +1,7 @@
 #include "node/control.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,12 +13,15 @@
 #include <unistd.h>
 
 #include "gossip/codec.h"
+#include "node/control_auth.h"
 #include "node/ctl_proto.h"
 #include "node/log.h"
 
 #define CLOSE_GRACE_MS 1000 /* to flush a last error response */
 #define OVERFLOW_MAX 16	    /* clients past the cap told why, not dropped */
 #define BACKLOG 32
+#define GROUPS_GUESS 32	 /* supplementary groups asked for first */
+#define GROUPS_MAX 65536 /* NGROUPS_MAX of Linux */
 
 struct client;
 
@@ -28,6 +32,7 @@ struct node_control {
 	void *ctx;
 	struct client *clients; /* doubly linked, for closing them all */
 	size_t n_clients;
+	size_t n_admitted; /* clients holding a slot, not being refused */
 	uint32_t idle_ms;
 	char *path;
 	dev_t dev; /* the socket file we made, so close removes only it */
@@ -41,11 +46,13 @@ struct client {
 	struct client *prev, *next;
 	struct ctl_reader rd;
 	struct ctl_peer peer;
+	gid_t *groups; /* peer.groups */
 	char uid[16];
 	int handles; /* still open: pipe and timer */
 	bool closing;
 	bool writing;
-	bool last; /* close once the response is out */
+	bool last;     /* close once the response is out */
+	bool admitted; /* holds a slot (node_control_admit) */
 };
 
 struct write_req {
@@ -62,6 +69,7 @@ client_free(uv_handle_t *h)
 	if (--cl->handles > 0)
 		return;
 	ctl_reader_fini(&cl->rd);
+	free(cl->groups);
 	free(cl);
 }
 
@@ -78,6 +86,8 @@ client_close(struct client *cl)
 	if (cl->next)
 		cl->next->prev = cl->prev;
 	cl->ctl->n_clients--;
+	if (cl->admitted)
+		cl->ctl->n_admitted--;
 	uv_timer_stop(&cl->timer);
 	uv_close((uv_handle_t *)&cl->timer, client_free);
 	uv_close((uv_handle_t *)&cl->pipe, client_free);
@@ -281,6 +291,74 @@ user_name(uid_t uid, char *out, size_t cap)
 		snprintf(out, cap, "%u", (unsigned)uid);
 }
 
+/* Makes room for @n groups in cl->groups. */
+static int
+groups_room(struct client *cl, size_t n)
+{
+	gid_t *g = realloc(cl->groups, (n ? n : 1) * sizeof(gid_t));
+
+	if (!g)
+		return -ENOMEM;
+	cl->groups = g;
+	return 0;
+}
+
+/* The group database's word when the kernel's is not there: what the
+ * user would get at login, not what the peer holds. */
+static int
+groups_from_db(struct client *cl)
+{
+	int n = GROUPS_GUESS;
+
+	for (int tries = 0; tries < 2; tries++) {
+		if (groups_room(cl, (size_t)n))
+			return -ENOMEM;
+		if (getgrouplist(cl->peer.user, cl->peer.gid, cl->groups, &n) >=
+		    0) {
+			cl->peer.n_groups = (size_t)n;
+			return 0;
+		}
+		if (n > GROUPS_MAX)
+			break;
+	}
+	return -ERANGE;
+}
+
+/*
+ * The peer's supplementary groups as they were at connect(2), from the
+ * kernel on Linux 4.13 and later (SO_PEERGROUPS), else from the group
+ * database. cl->peer.user must be set.
+ */
+static int
+peer_groups(struct client *cl, int fd)
+{
+	socklen_t len = GROUPS_GUESS * sizeof(gid_t);
+	int r = 0;
+
+	for (;;) {
+		socklen_t got = len;
+
+		if (groups_room(cl, len / sizeof(gid_t)))
+			return -ENOMEM;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cl->groups,
+			       &got) == 0) {
+			cl->peer.n_groups = got / sizeof(gid_t);
+			break;
+		}
+		if (errno == ERANGE && got > len &&
+		    got <= GROUPS_MAX * sizeof(gid_t)) {
+			len = got;
+			continue;
+		}
+		r = errno == ENOPROTOOPT ? groups_from_db(cl) : -errno;
+		break;
+	}
+	cl->peer.groups = cl->groups;
+	return r;
+}
+
+/* Who the peer is: the kernel's word, then its name and groups (which
+ * may ask NSS: once per connection, not per command). */
 static int
 peer_creds(struct client *cl)
 {
@@ -295,10 +373,36 @@ peer_creds(struct client *cl)
 	cl->peer.uid = uc.uid;
 	cl->peer.gid = uc.gid;
 	cl->peer.pid = uc.pid;
-	/* One lookup per connection (it may ask NSS), not per command. */
 	user_name(uc.uid, cl->peer.user, sizeof(cl->peer.user));
 	snprintf(cl->uid, sizeof(cl->uid), "%u", (unsigned)uc.uid);
-	return 0;
+	return peer_groups(cl, fd);
+}
+
+/* Takes a slot for @cl, or says why there is none. */
+static const char *
+admit(struct client *cl, char *why, size_t cap)
+{
+	struct node_control *ctl = cl->ctl;
+	size_t mine = 0;
+
+	for (struct client *o = ctl->clients; o; o = o->next)
+		if (o->admitted && o->peer.uid == cl->peer.uid)
+			mine++;
+	switch (node_control_admit(cl->peer.uid, ctl->n_admitted, mine)) {
+	case NODE_CONTROL_ADMIT:
+		cl->admitted = true;
+		ctl->n_admitted++;
+		return NULL;
+	case NODE_CONTROL_USER_FULL:
+		snprintf(why, cap,
+			 "too many control clients of user %s (at most %d), "
+			 "try again",
+			 cl->peer.user, NODE_CONTROL_PER_UID_MAX);
+		return why;
+	case NODE_CONTROL_FULL:
+		break;
+	}
+	return "too many control clients, try again";
 }
 
 static void
@@ -306,6 +410,7 @@ on_connection(uv_stream_t *server, int status)
 {
 	struct node_control *ctl = server->data;
 	struct client *cl;
+	char buf[128];
 
 	if (status < 0) {
 		node_log(NODE_LOG_WARN, "control socket accept failed", "error",
@@ -326,6 +431,8 @@ on_connection(uv_stream_t *server, int status)
 		ctl->clients->prev = cl;
 	ctl->clients = cl;
 	ctl->n_clients++;
+	/* Refused clients leave as soon as their answer is out; only a
+	 * flood of them gets here, and nobody is owed an answer then. */
 	if (uv_accept(server, (uv_stream_t *)&cl->pipe) ||
 	    ctl->n_clients > NODE_CONTROL_CLIENTS_MAX + OVERFLOW_MAX) {
 		client_close(cl);
@@ -339,8 +446,9 @@ on_connection(uv_stream_t *server, int status)
 		client_close(cl);
 		return;
 	}
-	if (ctl->n_clients > NODE_CONTROL_CLIENTS_MAX) {
-		refuse(cl, "too many control clients, try again");
+	const char *why = admit(cl, buf, sizeof(buf));
+	if (why) {
+		refuse(cl, why);
 		return;
 	}
 	client_wait(cl);

@@ -9,8 +9,10 @@
  * must arrive whole within the idle timeout, requests are at most
  * NODE_CONTROL_REQUEST_MAX bytes, one request per client is in flight
  * (the next stays in the socket until the answer is written), and the
- * number of clients is capped. A client that breaks a limit or sends a
- * malformed request gets an error response, then the connection closes.
+ * number of clients is capped, per uid too (node/control_auth.h). A client
+ * that breaks a limit or sends a malformed request gets an error response,
+ * then the connection closes. Which commands a peer may run is for the
+ * handler to decide (node_control_authorize()).
  */
 #ifndef PMGTM_NODE_CONTROL_H
 #define PMGTM_NODE_CONTROL_H
@@ -26,12 +28,15 @@
 #define NODE_CONTROL_IDLE_MS 10000	     /* default, see set_idle */
 #define NODE_CONTROL_CLIENTS_MAX 64
 
-/* Who sent a command, from the kernel (SO_PEERCRED): not forgeable. */
+/* Who sent a command, from the kernel (SO_PEERCRED, SO_PEERGROUPS) as
+ * it was when the peer connected: not forgeable. */
 struct ctl_peer {
 	uid_t uid;
-	gid_t gid;
+	gid_t gid; /* effective */
 	pid_t pid;
 	char user[64]; /* login name, or the uid in decimal when unknown */
+	const gid_t *groups; /* supplementary, owned by the connection */
+	size_t n_groups;
 };
 
 struct node_control_ops {

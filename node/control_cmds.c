@@ -4,15 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dns/view.h"
 #include "gossip/gossip.h"
 #include "node/config.h"
+#include "node/control_auth.h"
 #include "node/control_drain.h"
 #include "node/control_reach.h"
 #include "node/ctl_proto.h"
 #include "node/daemon.h"
 #include "node/gossip_io.h"
+#include "node/log.h"
 
 static void
 pack_str(msgpack_packer *pk, const char *s)
@@ -332,6 +335,21 @@ daemon_handle(void *ctx, const char *cmd, const msgpack_object *args,
 	      size_t errlen)
 {
 	const struct node_daemon *d = ctx;
+	const struct node_control_policy pol = {
+		.self_uid = geteuid(),
+		.admin_group = d->cfg->control.admin_group,
+		.admin_gid = d->cfg->control.admin_gid,
+	};
+	char uid[16];
+	int code = node_control_authorize(&pol, cmd, args, who, err, errlen);
+
+	if (code != CTL_OK) {
+		snprintf(uid, sizeof(uid), "%u", who ? (unsigned)who->uid : 0);
+		node_log(NODE_LOG_WARN, "control command refused", "cmd", cmd,
+			 "user", who ? who->user : "unknown", "uid", uid,
+			 "error", err, NULL);
+		return code;
+	}
 	struct gsp_now now = { .ms = uv_now(&d->loop),
 			       .unix_s = (uint64_t)time(NULL) };
 	if (d->gossip)

@@ -125,6 +125,8 @@ test_good_full(void **state)
 	assert_int_equal(c->cluster.startup_sync_timeout_ms, 120000);
 
 	assert_string_equal(c->control.socket, "/tmp/pmgtm.sock");
+	assert_string_equal(c->control.admin_group, "root");
+	assert_int_equal(c->control.admin_gid, 0);
 	assert_true(c->has_metrics);
 	assert_int_equal(port_of(&c->metrics.listen), 9153);
 
@@ -180,6 +182,7 @@ test_good_minimal(void **state)
 	assert_false(c->has_cluster);
 	assert_null(c->cluster.name);
 	assert_string_equal(c->control.socket, "/run/pmgtm/control.sock");
+	assert_null(c->control.admin_group); /* root and the daemon only */
 	assert_false(c->has_metrics);
 	assert_int_equal(c->n_checks, 0);
 	assert_int_equal(c->log.level, NODE_LOG_INFO);
@@ -257,6 +260,8 @@ static const struct {
 	{ "bad_null.yaml", ":2:8: 'node.name' has no value" },
 	{ "bad_check.yaml",
 	  ":8:73: 'expect_status' only applies to http checks" },
+	{ "bad_admin_group.yaml", ":8:16: 'control.admin_group': no group "
+				  "'pmgtm-no-such-group' on this system" },
 };
 
 static void
@@ -369,6 +374,11 @@ static const struct {
 	  "most 107 bytes)" },
 	{ NODE DNS "metrics: {}\n",
 	  ":3:10: missing required key 'listen' in 'metrics'" },
+	{ NODE DNS "control: {admin_group: root}\n", NULL },
+	{ NODE DNS "control: {admin_group: \"\"}\n",
+	  ":3:24: 'control.admin_group' is empty" },
+	{ NODE DNS "control: {admin_group: [root]}\n",
+	  ":3:24: 'control.admin_group' must be a scalar, found a sequence" },
 	{ NODE DNS "log: {level: verbose}\n",
 	  ":3:14: 'log.level' must be one of: debug, info, warn, error" },
 	{ NODE DNS "log: [info]\n", ":3:6: 'log' must be a mapping, found a "
