@@ -33,13 +33,15 @@ const char cli_drain_usage[] =
 	"        DURATION (30s, 2h); --force: even when fewer than\n"
 	"        cluster.min_active members would stay active; --wait: until\n"
 	"        every alive member has it, NODE applied it and one zone TTL\n"
-	"        has passed (--timeout, default " TIMEOUT_DEFAULT ")\n";
+	"        has passed (--timeout, default " TIMEOUT_DEFAULT ");\n"
+	"        root, pmgtmd's user or control.admin_group only\n";
 
 const char cli_undrain_usage[] =
 	"  pmgtmctl undrain NODE [--reason TEXT] [--wait [--timeout "
 	"DURATION]]\n"
 	"                   [--json] [-s SOCKET]\n"
-	"        let NODE serve the zones again; --wait as for drain\n";
+	"        let NODE serve the zones again; --wait and who may as for\n"
+	"        drain\n";
 
 struct drain_opts {
 	const char *cmd; /* "drain" or "undrain" */
