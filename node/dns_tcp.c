@@ -1,44 +1,51 @@
 /*
  * TCP DNS (RFC 7766): two-byte length-prefixed messages, several per
- * connection, pipelined and answered in order. Each connection has an idle
- * timer; the number of connections is capped (the listener accepts and
- * closes at once past the cap, so the kernel backlog never fills); a client
- * that does not read its answers is paused rather than buffered for.
+ * connection, pipelined and answered in order.
+ *
+ * Hostile clients are bounded by node/tcp_limits.h: a connection is closed
+ * once no complete message has come in for dns.tcp_idle_timeout (bytes
+ * that do not finish a message do not count, so a message must be whole
+ * within that time of the previous one); a new connection past the
+ * per-source share or past dns.tcp_max_connections closes the least
+ * recently active one; answers a client does not read are kept only up to
+ * small per-connection and per-listener budgets, past which the
+ * connection stops being read.
  */
 #include "node/listen.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "dns/answer.h"
 #include "node/daemon.h"
 #include "node/log.h"
 #include "node/stats.h"
+#include "node/tcp_limits.h"
 
 #define MSG_BUF (2 + DNS_MSG_MAX)
-#define MAX_PENDING (256 * 1024) /* unsent bytes before we stop reading */
-
-struct conn;
 
 struct node_tcp {
 	uv_tcp_t server;
 	struct node_daemon *d;
-	struct conn *conns; /* doubly linked, for closing them all */
-	size_t n_conns;
-	int closing;
+	struct node_tcp_limits lim; /* every open connection is in it */
+	uint8_t scratch[MSG_BUF];   /* each answer is written here first */
 };
 
 struct conn {
 	uv_tcp_t tcp;
 	uv_timer_t idle;
 	struct node_tcp *t;
-	struct conn *prev, *next;
-	uint8_t *buf; /* partial messages, MSG_BUF bytes */
+	struct node_tcp_slot slot; /* in the listener's limits until closed */
+	uint8_t *buf;		   /* unanswered input, MSG_BUF bytes */
 	size_t have;
-	size_t pending; /* bytes queued for writing */
-	int paused;
-	int closing;
+	size_t answers; /* queued for writing */
+	size_t bytes;	/* allocated for them */
+	bool reading;
+	bool closing;
 	int handles; /* still open: tcp and idle */
 	struct sockaddr_storage peer;
 };
@@ -46,7 +53,7 @@ struct conn {
 struct write_req {
 	uv_write_t req;
 	struct conn *c;
-	size_t len;
+	size_t size; /* allocated */
 	uint8_t data[];
 };
 
@@ -61,22 +68,27 @@ conn_free(uv_handle_t *h)
 	free(c);
 }
 
+/* Leaves the listener at once; the answers still queued are freed by
+ * their write callbacks, which then touch only @c (the listener may be
+ * gone by then). */
 static void
 conn_close(struct conn *c)
 {
 	if (c->closing)
 		return;
-	c->closing = 1;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		c->t->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->t->n_conns--;
+	c->closing = true;
+	node_tcp_limits_remove(&c->t->lim, &c->slot);
+	assert(c->t->lim.out_bytes >= c->bytes);
+	c->t->lim.out_bytes -= c->bytes;
 	uv_timer_stop(&c->idle);
 	uv_close((uv_handle_t *)&c->idle, conn_free);
 	uv_close((uv_handle_t *)&c->tcp, conn_free);
+}
+
+static struct conn *
+slot_conn(struct node_tcp_slot *s)
+{
+	return (struct conn *)(void *)((char *)s - offsetof(struct conn, slot));
 }
 
 static void
@@ -90,11 +102,14 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct conn *c = h->data;
 
+	/* Never empty: reading stops while a whole message waits (see
+	 * serve()), and MSG_BUF bytes always hold one. */
+	assert(c->have < MSG_BUF);
 	buf->base = (char *)c->buf + c->have;
 	buf->len = MSG_BUF - c->have;
 }
 
-static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+static void serve(struct conn *c);
 
 static void
 on_written(uv_write_t *req, int status)
@@ -102,7 +117,10 @@ on_written(uv_write_t *req, int status)
 	struct write_req *w = (struct write_req *)req;
 	struct conn *c = w->c;
 
-	c->pending -= w->len;
+	c->answers--;
+	c->bytes -= w->size;
+	if (!c->closing)
+		c->t->lim.out_bytes -= w->size;
 	free(w);
 	if (c->closing)
 		return;
@@ -110,10 +128,7 @@ on_written(uv_write_t *req, int status)
 		conn_close(c);
 		return;
 	}
-	if (c->paused && c->pending < MAX_PENDING / 2) {
-		c->paused = 0;
-		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-	}
+	serve(c);
 }
 
 static int
@@ -129,42 +144,91 @@ client_ip(const struct sockaddr_storage *ss, const uint8_t **ip)
 	return 4;
 }
 
-/* Answers one message; returns 0 or a negative errno to close. */
+/* Answers one message into the listener's scratch buffer, then queues a
+ * copy of exactly its size. Returns 0 or a negative errno to close. */
 static int
 answer_one(struct conn *c, const uint8_t *q, size_t len)
 {
-	struct write_req *w = malloc(sizeof(*w) + MSG_BUF);
+	struct node_tcp *t = c->t;
+	uint8_t *out = t->scratch;
 	struct dns_req req = {
 		.proto = DNS_TCP,
 		.now = node_daemon_now(),
-		.cookies = &c->t->d->cookies,
+		.cookies = &t->d->cookies,
 	};
+	struct dns_result res;
 
+	req.client_iplen = (size_t)client_ip(&c->peer, &req.client_ip);
+	uint64_t t0 = uv_hrtime();
+	int n = dns_answer(t->d->view, &req, q, len, out + 2, DNS_MSG_MAX,
+			   &res);
+	node_stats_time(&t->d->stats, uv_hrtime() - t0, 1);
+	node_stats_count(&t->d->stats, DNS_TCP, &res);
+	if (n < 0)
+		return 0;
+	out[0] = (uint8_t)(n >> 8);
+	out[1] = (uint8_t)n;
+
+	size_t size = sizeof(struct write_req) + (size_t)n + 2;
+	struct write_req *w = malloc(size);
 	if (!w)
 		return -ENOMEM;
-	req.client_iplen = (size_t)client_ip(&c->peer, &req.client_ip);
-	struct dns_result res;
-	uint64_t t0 = uv_hrtime();
-	int n = dns_answer(c->t->d->view, &req, q, len, w->data + 2,
-			   DNS_MSG_MAX, &res);
-	node_stats_time(&c->t->d->stats, uv_hrtime() - t0, 1);
-	node_stats_count(&c->t->d->stats, DNS_TCP, &res);
-	if (n < 0) {
-		free(w);
-		return 0;
-	}
-	w->data[0] = (uint8_t)(n >> 8);
-	w->data[1] = (uint8_t)n;
+	memcpy(w->data, out, (size_t)n + 2);
 	w->c = c;
-	w->len = (size_t)n + 2;
-	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+	w->size = size;
+	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)n + 2);
 	int r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
 	if (r) {
 		free(w);
 		return r;
 	}
-	c->pending += w->len;
+	c->answers++;
+	c->bytes += size;
+	t->lim.out_bytes += size;
 	return 0;
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Answers the whole messages in the buffer while the output budgets
+ * allow, then reads on only if none is left waiting. */
+static void
+serve(struct conn *c)
+{
+	size_t off = 0;
+	bool waiting = false;
+
+	while (c->have - off >= 2) {
+		size_t len = (size_t)c->buf[off] << 8 | c->buf[off + 1];
+		if (c->have - off - 2 < len)
+			break;
+		if (!node_tcp_limits_may_answer(&c->t->lim, c->answers,
+						c->bytes)) {
+			waiting = true;
+			break;
+		}
+		if (answer_one(c, c->buf + off + 2, len)) {
+			conn_close(c);
+			return;
+		}
+		off += 2 + len;
+	}
+	if (off) {
+		memmove(c->buf, c->buf + off, c->have - off);
+		c->have -= off;
+		uv_timer_again(&c->idle);
+		node_tcp_limits_touch(&c->t->lim, &c->slot);
+	}
+	if (waiting && c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	} else if (!waiting && !c->reading) {
+		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)) {
+			conn_close(c);
+			return;
+		}
+		c->reading = true;
+	}
 }
 
 static void
@@ -176,28 +240,8 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		conn_close(c);
 		return;
 	}
-	if (n == 0)
-		return;
 	c->have += (size_t)n;
-	uv_timer_again(&c->idle);
-
-	size_t off = 0;
-	while (c->have - off >= 2) {
-		size_t len = (size_t)c->buf[off] << 8 | c->buf[off + 1];
-		if (c->have - off - 2 < len)
-			break;
-		if (answer_one(c, c->buf + off + 2, len)) {
-			conn_close(c);
-			return;
-		}
-		off += 2 + len;
-	}
-	memmove(c->buf, c->buf + off, c->have - off);
-	c->have -= off;
-	if (c->pending >= MAX_PENDING) {
-		c->paused = 1;
-		uv_read_stop(s);
-	}
+	serve(c);
 }
 
 static void
@@ -220,22 +264,25 @@ on_connection(uv_stream_t *server, int status)
 	uv_timer_init(&t->d->loop, &c->idle);
 	c->tcp.data = c->idle.data = c;
 	c->handles = 2;
-	c->next = t->conns;
-	if (t->conns)
-		t->conns->prev = c;
-	t->conns = c;
-	t->n_conns++;
+	int len = sizeof(c->peer);
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) ||
-	    t->n_conns > cfg->dns.tcp_max_connections) {
-		conn_close(c);
+	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len) ||
+	    node_tcp_limits_add(&t->lim, &c->slot,
+				(const struct sockaddr *)&c->peer)) {
+		/* Not in the limits yet: close the handles only. */
+		c->closing = true;
+		uv_close((uv_handle_t *)&c->idle, conn_free);
+		uv_close((uv_handle_t *)&c->tcp, conn_free);
 		return;
 	}
-	int len = sizeof(c->peer);
-	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len);
+	struct node_tcp_slot *v;
+	while ((v = node_tcp_limits_victim(&t->lim, &c->slot,
+					   cfg->dns.tcp_max_connections)))
+		conn_close(slot_conn(v));
 	uv_tcp_nodelay(&c->tcp, 1);
 	uv_timer_start(&c->idle, on_idle, cfg->dns.tcp_idle_timeout_ms,
 		       cfg->dns.tcp_idle_timeout_ms);
-	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	serve(c);
 }
 
 static void
@@ -249,12 +296,15 @@ node_tcp_open(struct node_daemon *d, const struct node_sockaddr *addr,
 	      struct node_tcp **out)
 {
 	struct node_tcp *t = calloc(1, sizeof(*t));
+	uint8_t key[NODE_TCP_LIMITS_KEY];
 	int r;
 
 	*out = NULL;
 	if (!t)
 		return -ENOMEM;
 	t->d = d;
+	randombytes_buf(key, sizeof(key));
+	node_tcp_limits_init(&t->lim, key);
 	r = uv_tcp_init(&d->loop, &t->server);
 	if (r) {
 		free(t);
@@ -278,7 +328,8 @@ node_tcp_close(struct node_tcp *t)
 {
 	if (!t)
 		return;
-	while (t->conns)
-		conn_close(t->conns);
+	while (t->lim.head)
+		conn_close(slot_conn(t->lim.head));
+	node_tcp_limits_fini(&t->lim);
 	uv_close((uv_handle_t *)&t->server, server_free);
 }
