@@ -1,9 +1,12 @@
 #include "gossip/codec.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+
+#include "gossip/cert.h"
 
 #define CTX_REC "pmgtm-rec-v1"
 #define CTX_MSG "pmgtm-msg-v1"
@@ -199,18 +202,24 @@ scan_one(const uint8_t *buf, size_t len, size_t *pos, size_t *pending)
 }
 
 int
-gsp_msgpack_bounded(const uint8_t *buf, size_t len)
+gsp_msgpack_scan(const uint8_t *buf, size_t len, size_t max_objects)
 {
-	size_t pos = 0, pending = 1;
+	size_t pos = 0, pending = 1, seen = 0;
 
 	while (pending) {
-		if (pos >= len)
+		if (pos >= len || ++seen > max_objects)
 			return -EBADMSG;
 		pending--;
 		if (scan_one(buf, len, &pos, &pending))
 			return -EBADMSG;
 	}
 	return pos == len ? 0 : -EBADMSG;
+}
+
+int
+gsp_msgpack_bounded(const uint8_t *buf, size_t len)
+{
+	return gsp_msgpack_scan(buf, len, SIZE_MAX);
 }
 
 /* --- reading msgpack objects, each check failing the whole decode --- */
@@ -260,6 +269,63 @@ get_ip(const msgpack_object *o, struct gsp_ip *ip)
 	return 0;
 }
 
+/* A member or target name ([a-z0-9-], 1-63 bytes). */
+static int
+get_name(const msgpack_object *o, char *out, size_t cap)
+{
+	if (get_str(o, out, cap) || !gsp_name_valid(out))
+		return -EBADMSG;
+	return 0;
+}
+
+static bool
+all_bytes(const struct gsp_ip *ip, uint8_t v)
+{
+	size_t n = ip->family == 4 ? 4 : 16;
+
+	for (size_t i = 0; i < n; i++)
+		if (ip->bytes[i] != v)
+			return false;
+	return true;
+}
+
+bool
+gsp_ip_usable(const struct gsp_ip *ip)
+{
+	if (all_bytes(ip, 0) || all_bytes(ip, 0xff))
+		return false; /* unspecified, broadcast */
+	if (ip->family == 4)
+		return (ip->bytes[0] & 0xf0) != 0xe0; /* multicast */
+	return ip->bytes[0] != 0xff;
+}
+
+bool
+gsp_dname_valid(const char *name)
+{
+	size_t n = strnlen(name, GSP_DNAME_LEN), label = 0;
+
+	if (n == GSP_DNAME_LEN)
+		return false;
+	if (n && name[n - 1] == '.')
+		n--; /* the root label may be written */
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (c == '.') {
+			if (label == 0)
+				return false; /* an empty label */
+			label = 0;
+			continue;
+		}
+		if (++label > 63 ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return label > 0;
+}
+
 static const msgpack_object *
 get_array(const msgpack_object *o, uint32_t n)
 {
@@ -274,7 +340,7 @@ unpack_all(msgpack_unpacked *up, const uint8_t *buf, size_t len)
 {
 	size_t off = 0;
 
-	if (gsp_msgpack_bounded(buf, len))
+	if (gsp_msgpack_scan(buf, len, GSP_MSG_OBJECTS_MAX))
 		return -EBADMSG;
 	msgpack_unpacked_init(up);
 	if (msgpack_unpack_next(up, (const char *)buf, len, &off) !=
@@ -387,11 +453,19 @@ decode_alive(const msgpack_object *body, struct gsp_record *r)
 	    f[0].via.array.size > GSP_ADDRS_MAX)
 		return -EBADMSG;
 	r->n_addrs = f[0].via.array.size;
-	for (size_t i = 0; i < r->n_addrs; i++)
-		if (get_ip(&f[0].via.array.ptr[i], &r->addrs[i]))
+	for (size_t i = 0; i < r->n_addrs; i++) {
+		if (get_ip(&f[0].via.array.ptr[i], &r->addrs[i]) ||
+		    !gsp_ip_usable(&r->addrs[i]))
 			return -EBADMSG;
+		for (size_t j = 0; j < i; j++)
+			if (!memcmp(&r->addrs[j], &r->addrs[i],
+				    sizeof(r->addrs[i])))
+				return -EBADMSG; /* the same address twice */
+	}
 	if (get_str(&f[1], r->ns_name, sizeof(r->ns_name)) ||
-	    get_ip(&f[2], &r->gossip.ip) || get_uint(&f[3], 65535, &port) ||
+	    (r->ns_name[0] && !gsp_dname_valid(r->ns_name)) ||
+	    get_ip(&f[2], &r->gossip.ip) || !gsp_ip_usable(&r->gossip.ip) ||
+	    get_uint(&f[3], 65535, &port) || port == 0 ||
 	    get_bin(&f[4], &cert, &r->cert_len) ||
 	    r->cert_len > sizeof(r->cert))
 		return -EBADMSG;
@@ -432,7 +506,7 @@ decode_row(const msgpack_object *body, struct gsp_record *r)
 		const msgpack_object *c = get_array(&f[1].via.array.ptr[i], 7);
 		struct gsp_row_cell *o = &r->cells[i];
 		uint64_t v[6];
-		if (!c || get_str(&c[0], o->peer, sizeof(o->peer)) ||
+		if (!c || get_name(&c[0], o->peer, sizeof(o->peer)) ||
 		    get_uint(&c[1], 3, &v[0]) ||
 		    get_uint(&c[2], UINT32_MAX, &v[1]) ||
 		    get_uint(&c[3], UINT32_MAX, &v[2]) ||
@@ -457,10 +531,10 @@ decode_record_tbs(const msgpack_object *o, struct gsp_record *r)
 	uint64_t kind;
 
 	if (!f || get_uint(&f[0], GSP_REC_ROW, &kind) || kind == 0 ||
-	    get_str(&f[1], r->subject, sizeof(r->subject)) ||
+	    get_name(&f[1], r->subject, sizeof(r->subject)) ||
 	    get_uint(&f[2], UINT64_MAX, &r->gen) ||
 	    get_uint(&f[3], UINT64_MAX, &r->inc) ||
-	    get_str(&f[4], r->author, sizeof(r->author)))
+	    get_name(&f[4], r->author, sizeof(r->author)))
 		return -EBADMSG;
 	r->kind = (uint8_t)kind;
 	if (kind == GSP_REC_ALIVE)
@@ -543,7 +617,7 @@ decode_envelope(const msgpack_object *o, struct gsp_msg *m)
 	uint64_t type, seq;
 
 	if (!f || get_str(&f[0], m->cluster, sizeof(m->cluster)) ||
-	    get_str(&f[1], m->sender, sizeof(m->sender)) ||
+	    get_name(&f[1], m->sender, sizeof(m->sender)) ||
 	    get_uint(&f[2], GSP_MSG_PULL, &type) || type == 0 ||
 	    get_uint(&f[3], UINT32_MAX, &seq) ||
 	    get_str(&f[4], m->target, sizeof(m->target)) ||

@@ -63,6 +63,9 @@
 #define GSP_CERT_MAX 256      /* encoded certificate */
 #define GSP_REC_MAX 4096      /* one signed record */
 #define GSP_MSG_RECS_MAX 1024 /* records in one packet (push-pull) */
+/* msgpack objects in one decoded envelope or record: an envelope is a few
+ * fields and one bin per record, a record at most a 64-cell row. */
+#define GSP_MSG_OBJECTS_MAX (GSP_MSG_RECS_MAX + 64)
 #define GSP_SIGLEN 64
 #define GSP_REASON_LEN 256 /* drain reasons, NUL-terminated */
 
@@ -168,6 +171,20 @@ void gsp_packer_init(msgpack_packer *pk, struct gsp_buf *b);
  */
 __attribute__((warn_unused_result)) int gsp_msgpack_bounded(const uint8_t *buf,
 							    size_t len);
+
+/* gsp_msgpack_bounded() that also refuses more than @max_objects objects
+ * in all (msgpack-c spends about 24 bytes on each, whatever its size on
+ * the wire). */
+__attribute__((warn_unused_result)) int
+gsp_msgpack_scan(const uint8_t *buf, size_t len, size_t max_objects);
+
+/* Whether @name is a host name usable as an NS name: LDH labels (and
+ * '_'), 1-63 bytes each, 253 in all, an optional final dot. */
+bool gsp_dname_valid(const char *name);
+
+/* Whether a peer may announce @ip: not unspecified, broadcast or
+ * multicast. */
+bool gsp_ip_usable(const struct gsp_ip *ip);
 
 /* Signs @tbs with @sk under @context ("pmgtm-rec-v1", "pmgtm-msg-v1") and
  * writes signed(tbs) to @out. Returns 0 or -ENOSPC. */

@@ -37,6 +37,10 @@ enum gsp_reject {
 	GSP_REJ_OLD,	    /* older version than what we hold (replay) */
 	GSP_REJ_DECRYPT,    /* sealed with no key of ours, or forged */
 	GSP_REJ_PLAIN,	    /* plain packet while a keyring is set */
+	GSP_REJ_BOUNDS,	    /* a value no honest peer sends: a version, time
+			     * or count out of bounds, a taken NS name */
+	GSP_REJ_SOURCE,	    /* a datagram from an address its sender does
+			     * not use, or beyond its verification budget */
 	GSP_REJ__COUNT,
 };
 
@@ -293,6 +297,9 @@ void gsp_split_views(const struct gsp *g, struct gsp_now now,
 /* Announces a graceful leave (a signed "left" record sent to every peer);
  * the caller flushes the outbox and stops. */
 void gsp_leave(struct gsp *g, struct gsp_now now);
+
+/* Whether this node's own certificate is outside its validity now. */
+bool gsp_cert_expired(const struct gsp *g, struct gsp_now now);
 
 /* Whether a full-state exchange with a peer has completed. */
 bool gsp_synced(const struct gsp *g);

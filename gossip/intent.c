@@ -58,6 +58,61 @@ emit(struct gsp *g, const struct intent *in, uint64_t unix_s)
 	ev->gen = in->r.gen;
 }
 
+/* What an intent may claim: a version a bounded step past the highest we
+ * have seen (so the Lamport clock cannot be pushed to its end), an issue
+ * time not in the future, an expiry after it and within INTENT_TTL_MAX_S.
+ */
+static bool
+plausible(const struct gsp *g, struct gsp_now now, const struct gsp_record *r)
+{
+	if (r->gen == 0 || r->gen > sat_add(g->lamport, INTENT_STEP_MAX))
+		return false;
+	if (r->issued_at == 0 ||
+	    r->issued_at > sat_add(now.unix_s, CLOCK_SKEW_S))
+		return false;
+	return r->expires_at == 0 ||
+	       (r->expires_at > r->issued_at &&
+		r->expires_at - r->issued_at <= INTENT_TTL_MAX_S);
+}
+
+/* Whether the table keeps @a before @b when it is full: intents about
+ * members first, then the newest; the same choice on every node, so
+ * nodes that saw the same intents hold the same ones. */
+static bool
+keep_before(const struct gsp *g, const struct gsp_record *a,
+	    const struct gsp_record *b)
+{
+	bool ma = gsp__find((struct gsp *)g, a->subject) != NULL,
+	     mb = gsp__find((struct gsp *)g, b->subject) != NULL;
+
+	if (ma != mb)
+		return ma;
+	if (a->gen != b->gen)
+		return a->gen > b->gen;
+	return strcmp(a->subject, b->subject) < 0;
+}
+
+/* Makes room for an intent about a new target when the table is full:
+ * drops the one kept last, if @r is to be kept before it. */
+static bool
+make_room(struct gsp *g, const struct gsp_record *r)
+{
+	size_t last = 0;
+
+	if (g->n_intents < INTENTS_MAX)
+		return true;
+	for (size_t i = 1; i < g->n_intents; i++)
+		if (keep_before(g, &g->intents[last].r, &g->intents[i].r))
+			last = i;
+	if (!keep_before(g, r, &g->intents[last].r))
+		return false;
+	free(g->intents[last].rec.data);
+	memmove(&g->intents[last], &g->intents[last + 1],
+		(g->n_intents - last - 1) * sizeof(g->intents[0]));
+	g->n_intents--;
+	return true;
+}
+
 int
 gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		  const uint8_t *rec, size_t len)
@@ -69,6 +124,8 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		return 0;
 	if (!gsp_name_valid(r->subject) || r->inc != 0)
 		return REJ(GSP_REJ_DECODE);
+	if (!plausible(g, now, r))
+		return REJ(GSP_REJ_BOUNDS);
 	if (gsp_cert_decode(r->cert, r->cert_len, &cert))
 		return REJ(GSP_REJ_CERT);
 	int v = gsp_cert_verify(&cert, g->ca_pk, now.unix_s);
@@ -79,10 +136,12 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	if (gsp_record_check(r, cert.pk))
 		return REJ(GSP_REJ_SIGNATURE);
 
-	if (r->gen > g->lamport)
-		g->lamport = r->gen;
 	if (cur && !newer(r, &cur->r))
 		return newer(&cur->r, r) ? REJ(GSP_REJ_OLD) : 0;
+	if (!cur && !make_room(g, r))
+		return REJ(GSP_REJ_BOUNDS);
+	if (r->gen > g->lamport)
+		g->lamport = r->gen;
 	if (!cur) {
 		struct intent *p =
 			realloc(g->intents, (g->n_intents + 1) * sizeof(*p));
@@ -126,6 +185,8 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	r.kind = GSP_REC_INTENT;
 	snprintf(r.subject, sizeof(r.subject), "%s", target);
 	memcpy(r.author, g->m[0].name, sizeof(r.author));
+	if (g->lamport == UINT64_MAX)
+		return -EOVERFLOW;
 	r.gen = ++g->lamport;
 	r.drained = drained;
 	r.issued_at = now.unix_s;
@@ -263,7 +324,8 @@ gsp__intent_tick(struct gsp *g, struct gsp_now now)
 			emit(g, in, now.unix_s);
 			continue;
 		}
-		uint64_t at = now.ms + (in->r.expires_at - now.unix_s) * 1000;
+		uint64_t at = sat_add(
+			now.ms, sat_mul(in->r.expires_at - now.unix_s, 1000));
 		if (at < next)
 			next = at;
 	}

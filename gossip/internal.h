@@ -10,6 +10,23 @@
 #include "gossip/gossip.h"
 
 #define NO_DEADLINE UINT64_MAX
+
+/*
+ * What a peer may assert. A signature proves who wrote a record, never that
+ * its values are sane: a stolen or outlived key signs anything.
+ */
+/* Generations and issue times: at most this far ahead of our clock. */
+#define CLOCK_SKEW_S 3600
+/* A suspect or dead record may name an incarnation at most this far past
+ * the one we hold (the member itself may raise its own at will). */
+#define INC_STEP_MAX 1024
+/* An intent's version: at most this far past our Lamport clock. */
+#define INTENT_STEP_MAX (UINT64_C(1) << 32)
+/* An intent's expiry: at most this long after it was issued. */
+#define INTENT_TTL_MAX_S (UINT64_C(10) * 366 * 86400)
+/* Intents held. Past the cap, one about a known member replaces the
+ * oldest about a name that is no member; others are refused. */
+#define INTENTS_MAX 512
 /* A rejection as a negative return value, and back. */
 #define REJ(reason) (-(int)(reason)-1)
 #define REJ_REASON(code) (-(code)-1)
@@ -22,6 +39,18 @@
  * a piggybacked record also needs its own bin header. */
 #define ENVELOPE_OVERHEAD 260
 #define GSP_PIGGYBACK_RESERVE (ENVELOPE_OVERHEAD + 8)
+
+static inline uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static inline uint64_t
+sat_mul(uint64_t a, uint64_t b)
+{
+	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
 
 /* A signed record as bytes, owned. */
 struct blob {
@@ -39,7 +68,8 @@ struct member {
 	size_t n_addrs;
 	char ns_name[GSP_DNAME_LEN];
 	struct gsp_endpoint gossip;
-	struct blob alive;     /* latest alive record */
+	struct blob alive;	       /* latest alive record */
+	uint64_t alive_gen, alive_inc; /* its version */
 	struct blob state_rec; /* the suspect/dead/left record, if any */
 	uint64_t state_since;
 	uint64_t suspect_deadline; /* NO_DEADLINE unless suspect */
@@ -88,6 +118,19 @@ struct relay {
 	char requester[GSP_NAME_LEN];
 	struct gsp_endpoint to;
 	uint64_t deadline;
+};
+
+/* Signature checks a datagram source may cost us (a GCRA: one more every
+ * INTERVAL, up to BURST ahead). Known senders have a slot per address;
+ * packets from senders we do not know share one. */
+#define BUDGET_SLOTS 64
+#define BUDGET_INTERVAL_US 2500			   /* 400 packets/s */
+#define BUDGET_BURST_US (800 * BUDGET_INTERVAL_US) /* 800 at once */
+#define STRANGER_INTERVAL_US 10000		   /* 100 packets/s in all */
+
+struct budget {
+	struct gsp_ip ip;
+	uint64_t tat; /* microseconds; 0: a free slot */
 };
 
 /* A forgotten member: its old records are not believed again until
@@ -142,6 +185,11 @@ struct gsp {
 	bool row_dirty;	   /* our view changed since the last row */
 	bool split_dirty;  /* rows or our view changed: look for splits */
 	uint64_t next_split;
+
+	struct budget budget[BUDGET_SLOTS];
+	uint64_t stranger_tat;
+
+	size_t page_intents, page_rows; /* where the next full state starts */
 
 	struct outq out;
 	struct gsp_event *events;
@@ -203,6 +251,13 @@ int gsp__intent_apply(struct gsp *g, struct gsp_now now,
 uint64_t gsp__intent_tick(struct gsp *g, struct gsp_now now);
 
 void gsp__intents_free(struct gsp *g);
+
+/* --- gossip/budget.c --- */
+
+/* Takes one signature check from the budget of @ip (NULL: a sender we do
+ * not know); false when it is spent. */
+bool gsp__budget_take(struct gsp *g, struct gsp_now now,
+		      const struct gsp_ip *ip);
 
 /* --- gossip/reach.c --- */
 

@@ -19,7 +19,8 @@ static const char *const reject_names[GSP_REJ__COUNT] = {
 	[GSP_REJ_SIGNATURE] = "signature", [GSP_REJ_UNKNOWN] = "unknown_cert",
 	[GSP_REJ_CERT] = "bad_cert",	   [GSP_REJ_EXPIRED] = "expired_cert",
 	[GSP_REJ_OLD] = "old_version",	   [GSP_REJ_DECRYPT] = "decrypt",
-	[GSP_REJ_PLAIN] = "not_encrypted",
+	[GSP_REJ_PLAIN] = "not_encrypted", [GSP_REJ_BOUNDS] = "implausible",
+	[GSP_REJ_SOURCE] = "source",
 };
 
 const char *
@@ -293,6 +294,8 @@ take_alive(struct member *m, const struct gsp_record *r,
 	m->n_addrs = r->n_addrs;
 	memcpy(m->ns_name, r->ns_name, sizeof(m->ns_name));
 	m->gossip = r->gossip;
+	m->alive_gen = r->gen;
+	m->alive_inc = r->inc;
 	gsp__blob_set(&m->alive, rec, len);
 }
 
@@ -305,7 +308,7 @@ refute(struct gsp *g, struct gsp_now now, const struct gsp_record *r)
 
 	if (r->gen != self->gen || r->inc < self->inc || g->left)
 		return;
-	self->inc = r->inc + 1;
+	self->inc = sat_add(r->inc, 1);
 	gsp__declare(g, now, self, GSP_REC_ALIVE);
 	gsp__event(g, GSP_EV_REFUTE, self, self->state, r->author);
 }
@@ -342,6 +345,47 @@ bury(struct gsp *g, struct gsp_now now, const struct member *m)
 	t->until = now.ms + g->t.reap_ms;
 }
 
+/* The bounds on what a record may claim, checked before its signature
+ * costs anything. A generation is a wall-clock start time, so it cannot
+ * be far in the future. Only a member raises its own incarnation: a
+ * suspicion or death names the generation we hold and at most a small
+ * step past its incarnation (one we may not have heard of yet; about
+ * ourselves, one a hostile peer made up, which we still refute: the step
+ * bounds how fast it can push ours towards the end). Returns 0,
+ * REJ(reason), or 1 for a record to ignore quietly: a suspicion of a
+ * generation whose alive record has not reached us yet. */
+static int
+plausible(const struct gsp *g, struct gsp_now now, const struct gsp_record *r,
+	  const struct member *m)
+{
+	if (r->gen > sat_add(now.unix_s, CLOCK_SKEW_S))
+		return REJ(GSP_REJ_BOUNDS);
+	if (r->kind != GSP_REC_SUSPECT && r->kind != GSP_REC_DEAD)
+		return 0;
+	if (!m)
+		return 0; /* refused later: we would not know it */
+	if (r->gen > m->gen)
+		return 1;
+	if (r->gen < m->gen)
+		return 0; /* refused later as old */
+	return r->inc > sat_add(m->inc, INC_STEP_MAX) ? REJ(GSP_REJ_BOUNDS) : 0;
+}
+
+/* A member's alive record that arrives after a suspicion or death at the
+ * same version: its state stays, but its addresses and name are the
+ * newest it announced. */
+static int
+late_alive(struct gsp *g, struct member *m, const struct gsp_record *r,
+	   const struct gsp_cert *cert, const uint8_t *rec, size_t len)
+{
+	if (r->kind != GSP_REC_ALIVE ||
+	    version_cmp(r->gen, r->inc, m->alive_gen, m->alive_inc) <= 0)
+		return 0;
+	take_alive(m, r, cert, rec, len);
+	gsp__event(g, GSP_EV_UPDATE, m, (int)m->state, r->author);
+	return 1;
+}
+
 int
 gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 {
@@ -365,6 +409,9 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 	if ((r.kind == GSP_REC_ALIVE || r.kind == GSP_REC_LEFT) &&
 	    strcmp(r.author, r.subject) != 0)
 		return REJ(GSP_REJ_SIGNATURE);
+	int b = plausible(g, now, &r, m);
+	if (b)
+		return b < 0 ? b : 0;
 	int k = author_key(g, &r, pk, &cert);
 	if (k)
 		return k;
@@ -387,7 +434,7 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 		if (c < 0)
 			return REJ(GSP_REJ_OLD);
 		if (c == 0 && rank(r.kind) <= (int)m->state)
-			return 0;
+			return late_alive(g, m, &r, &cert, rec, len);
 	}
 
 	int old_state = m ? (int)m->state : -1;
@@ -462,7 +509,11 @@ gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		return;
 	}
 	int rc = gsp__apply(g, now, buf, len);
-	(void)rc; /* our own record about a peer always applies */
+	/* Our own record about a peer is refused only when our certificate
+	 * has expired: then a suspicion must not keep its deadline in the
+	 * past, or every tick would try again at once. */
+	if (rc < 0 && subject->state == GSP_SUSPECT)
+		subject->suspect_deadline = now.ms + suspicion_ms(g);
 }
 
 void
@@ -507,7 +558,7 @@ gsp_update_self(struct gsp *g, struct gsp_now now, const struct gsp_ip *addrs,
 	self->n_addrs = n_addrs;
 	snprintf(self->ns_name, sizeof(self->ns_name), "%s",
 		 ns_name ? ns_name : "");
-	self->inc++;
+	self->inc = sat_add(self->inc, 1);
 	gsp__declare(g, now, self, GSP_REC_ALIVE);
 	gsp__event(g, GSP_EV_UPDATE, self, self->state, self->name);
 }
@@ -548,6 +599,13 @@ gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
 	out->last_ack_ms = m->last_ack;
 	out->state_since_ms = m->state_since;
 	return true;
+}
+
+bool
+gsp_cert_expired(const struct gsp *g, struct gsp_now now)
+{
+	return now.unix_s > g->m[0].cert_not_after ||
+	       now.unix_s < g->m[0].cert_not_before;
 }
 
 bool

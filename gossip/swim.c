@@ -8,6 +8,7 @@
  */
 #include "gossip/internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,44 +177,81 @@ gsp__send(struct gsp *g, struct gsp_now now, struct member *m,
 
 /* --- full state (push-pull) --- */
 
+struct recs {
+	const uint8_t **recs;
+	size_t *lens;
+	size_t n, total;
+};
+
+static bool
+add(struct recs *r, const struct blob *b)
+{
+	if (!b->data || r->n == GSP_MSG_RECS_MAX)
+		return false;
+	r->recs[r->n] = b->data;
+	r->lens[r->n++] = b->len;
+	r->total += b->len + 8;
+	return true;
+}
+
+/* Adds blobs @at(0..n-1) starting at *@from and wrapping, while there is
+ * room; the next exchange starts where this one stopped, so a state
+ * larger than one frame goes out in pages instead of always losing the
+ * same tail. */
+static void
+add_paged(struct recs *r, size_t n, size_t *from,
+	  const struct blob *(*at)(const struct gsp *g, size_t i),
+	  const struct gsp *g)
+{
+	size_t i = 0;
+
+	if (!n)
+		return;
+	*from %= n;
+	for (; i < n && r->n < GSP_MSG_RECS_MAX; i++) {
+		const struct blob *b = at(g, (*from + i) % n);
+		if (b)
+			add(r, b);
+	}
+	if (i < n)
+		*from = (*from + i) % n;
+}
+
+static const struct blob *
+intent_at(const struct gsp *g, size_t i)
+{
+	return &g->intents[i].rec;
+}
+
+static const struct blob *
+row_at(const struct gsp *g, size_t i)
+{
+	return g->m[i].row_rec.data ? &g->m[i].row_rec : NULL;
+}
+
+/* Our full state: every member's alive and state records, then the
+ * intents, then reachability rows, as many as one frame carries. */
 static uint8_t *
 full_state(struct gsp *g, uint8_t type, size_t *len)
 {
-	size_t n = 0, total = 0, cap = 3 * g->n + g->n_intents + 1;
-	const uint8_t **recs = calloc(cap, sizeof(*recs));
-	size_t *lens = calloc(cap, sizeof(*lens));
+	size_t cap = 3 * g->n + g->n_intents + 1;
+	struct recs r = { calloc(cap, sizeof(*r.recs)),
+			  calloc(cap, sizeof(*r.lens)), 0, 0 };
 	uint8_t *data = NULL;
 
-	if (!recs || !lens)
+	if (!r.recs || !r.lens)
 		goto out;
-	for (size_t i = 0; i < g->n && n + 3 <= GSP_MSG_RECS_MAX; i++) {
-		struct member *m = &g->m[i];
-		if (m->alive.data) {
-			recs[n] = m->alive.data;
-			lens[n++] = m->alive.len;
-			total += m->alive.len + 8;
-		}
-		if (m->state_rec.data) {
-			recs[n] = m->state_rec.data;
-			lens[n++] = m->state_rec.len;
-			total += m->state_rec.len + 8;
-		}
-		if (m->row_rec.data && n < GSP_MSG_RECS_MAX) {
-			recs[n] = m->row_rec.data;
-			lens[n++] = m->row_rec.len;
-			total += m->row_rec.len + 8;
-		}
+	for (size_t i = 0; i < g->n; i++) {
+		add(&r, &g->m[i].alive);
+		add(&r, &g->m[i].state_rec);
 	}
-	for (size_t i = 0; i < g->n_intents && n < GSP_MSG_RECS_MAX; i++) {
-		recs[n] = g->intents[i].rec.data;
-		lens[n++] = g->intents[i].rec.len;
-		total += g->intents[i].rec.len + 8;
-	}
-	data = build(g, type, gsp__rand32(g), "", recs, lens, n,
-		     total + ENVELOPE_OVERHEAD, len);
+	add_paged(&r, g->n_intents, &g->page_intents, intent_at, g);
+	add_paged(&r, g->n, &g->page_rows, row_at, g);
+	data = build(g, type, gsp__rand32(g), "", r.recs, r.lens, r.n,
+		     r.total + ENVELOPE_OVERHEAD, len);
 out:
-	free(recs);
-	free(lens);
+	free(r.recs);
+	free(r.lens);
 	return data;
 }
 
@@ -276,11 +314,98 @@ reject(struct gsp *g, int code)
 		g->stats.rejected[REJ_REASON(code)]++;
 }
 
-/* Opens, decodes and authenticates a packet. Returns the sender, or NULL
- * (counted) when the packet is not to be believed. */
+static bool
+same_ip(const struct gsp_ip *a, const struct gsp_ip *b)
+{
+	size_t n = a->family == 6 ? 16 : 4;
+
+	return a->family == b->family && !memcmp(a->bytes, b->bytes, n);
+}
+
+/* The sender's own alive record in @msg, decoded into @r, and the key its
+ * certificate (our CA's, for that name, valid now) certifies. Returns its
+ * index, or REJ(reason) when there is none that verifies. */
+static int
+own_alive(struct gsp *g, const struct gsp_msg *msg, struct gsp_record *r,
+	  uint8_t *pk)
+{
+	for (size_t i = 0; i < msg->n_recs; i++) {
+		struct gsp_cert cert;
+		if (gsp_record_decode(msg->recs[i], msg->rec_len[i], r) ||
+		    r->kind != GSP_REC_ALIVE ||
+		    strcmp(r->subject, msg->sender) != 0 ||
+		    strcmp(r->author, msg->sender) != 0)
+			continue;
+		if (gsp_cert_decode(r->cert, r->cert_len, &cert))
+			return REJ(GSP_REJ_CERT);
+		int v = gsp_cert_verify(&cert, g->ca_pk, g->unix_s);
+		if (v == GSP_ECERTEXPIRED)
+			return REJ(GSP_REJ_EXPIRED);
+		if (v || strcmp(cert.name, r->subject) != 0)
+			return REJ(GSP_REJ_CERT);
+		if (gsp_record_check(r, cert.pk))
+			return REJ(GSP_REJ_SIGNATURE);
+		memcpy(pk, cert.pk, GSP_PK_LEN);
+		return (int)i;
+	}
+	return REJ(GSP_REJ_UNKNOWN);
+}
+
+/* Verifies the envelope: with the key we hold for its sender, or else
+ * (first contact, or a member back with a new key or a renewed
+ * certificate) with the key of the sender's own newer alive record in
+ * the packet, which is then applied. Nothing in the packet is applied
+ * before the envelope verifies. Returns the sender or NULL (counted). */
 static struct member *
-open_packet(struct gsp *g, struct gsp_now now, const uint8_t *buf, size_t len,
-	    struct gsp_msg *msg, uint8_t **plain_out)
+authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
+{
+	struct member *s = gsp__find(g, msg->sender);
+	struct gsp_record *r;
+	uint8_t pk[GSP_PK_LEN];
+	int code = REJ(GSP_REJ_UNKNOWN);
+
+	if (s == &g->m[0]) {
+		reject(g, REJ(GSP_REJ_SIGNATURE)); /* our name, not ours */
+		return NULL;
+	}
+	if (s && s->alive.data) {
+		if (g->unix_s > s->cert_not_after ||
+		    g->unix_s < s->cert_not_before)
+			code = REJ(GSP_REJ_EXPIRED);
+		else if (gsp_msg_check(msg, s->pk))
+			code = REJ(GSP_REJ_SIGNATURE);
+		else
+			return s;
+	}
+	r = malloc(sizeof(*r));
+	int at = r ? own_alive(g, msg, r, pk) : REJ(GSP_REJ_UNKNOWN);
+	bool newer =
+		at >= 0 && (!s || !s->alive.data || r->gen > s->alive_gen ||
+			    (r->gen == s->alive_gen && r->inc > s->alive_inc));
+	free(r);
+	if (at < 0 && !(s && s->alive.data))
+		code = at; /* first contact: why its record did not do */
+	if (!newer || gsp_msg_check(msg, pk)) {
+		reject(g, newer ? REJ(GSP_REJ_SIGNATURE) : code);
+		return NULL;
+	}
+	int rc = gsp__apply(g, now, msg->recs[at], msg->rec_len[at]);
+	reject(g, rc);
+	s = gsp__find(g, msg->sender);
+	if (!s || !s->alive.data || memcmp(s->pk, pk, GSP_PK_LEN) != 0) {
+		reject(g, code); /* a buried member, or no memory */
+		return NULL;
+	}
+	return s;
+}
+
+/* Opens, decodes and authenticates a packet; @from is the datagram's
+ * source, NULL for a stream. Returns the sender, or NULL (counted) when
+ * the packet is not to be believed. */
+static struct member *
+open_packet(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
+	    const uint8_t *buf, size_t len, struct gsp_msg *msg,
+	    uint8_t **plain_out)
 {
 	uint8_t *plain = NULL;
 
@@ -312,40 +437,22 @@ open_packet(struct gsp *g, struct gsp_now now, const uint8_t *buf, size_t len,
 		reject(g, REJ(GSP_REJ_CLUSTER));
 		goto fail;
 	}
-	struct member *s = gsp__find(g, msg->sender);
-	if (!s || !s->alive.data) {
-		/* First contact: the sender's alive record may come along. */
-		for (size_t i = 0; i < msg->n_recs; i++) {
-			struct gsp_record r;
-			if (gsp_record_decode(msg->recs[i], msg->rec_len[i],
-					      &r) == 0 &&
-			    r.kind == GSP_REC_ALIVE &&
-			    strcmp(r.subject, msg->sender) == 0) {
-				int rc = gsp__apply(g, now, msg->recs[i],
-						    msg->rec_len[i]);
-				reject(g, rc);
-				break;
-			}
-		}
-		s = gsp__find(g, msg->sender);
-	}
-	if (!s || !s->alive.data) {
-		reject(g, REJ(GSP_REJ_UNKNOWN));
+	/* Cheap checks before a signature costs anything: a datagram comes
+	 * from the address its sender gossips from, and within the
+	 * verifications its source may spend. */
+	const struct member *k = gsp__find(g, msg->sender);
+	if (from && k && k->alive.data && !same_ip(&from->ip, &k->gossip.ip)) {
+		reject(g, REJ(GSP_REJ_SOURCE));
 		goto fail;
 	}
-	if (s == &g->m[0]) {
-		reject(g,
-		       REJ(GSP_REJ_SIGNATURE)); /* our name, not our packet */
+	if (from &&
+	    !gsp__budget_take(g, now, k && k->alive.data ? &from->ip : NULL)) {
+		reject(g, REJ(GSP_REJ_SOURCE));
 		goto fail;
 	}
-	if (g->unix_s > s->cert_not_after || g->unix_s < s->cert_not_before) {
-		reject(g, REJ(GSP_REJ_EXPIRED));
+	struct member *s = authenticate(g, now, msg);
+	if (!s)
 		goto fail;
-	}
-	if (gsp_msg_check(msg, s->pk)) {
-		reject(g, REJ(GSP_REJ_SIGNATURE));
-		goto fail;
-	}
 	for (size_t i = 0; i < msg->n_recs; i++)
 		reject(g, gsp__apply(g, now, msg->recs[i], msg->rec_len[i]));
 	*plain_out = plain;
@@ -423,7 +530,7 @@ gsp_recv(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 		return;
 	g->unix_s = now.unix_s;
 	g->stats.bytes_recv += len;
-	struct member *s = open_packet(g, now, buf, len, msg, &plain);
+	struct member *s = open_packet(g, now, from, buf, len, msg, &plain);
 	if (!s || g->left)
 		goto out;
 	g->stats.recv[msg->type]++;
@@ -456,7 +563,6 @@ out:
 	gsp_msg_fini(msg);
 	free(plain);
 	free(msg);
-	(void)from;
 }
 
 int
@@ -473,7 +579,7 @@ gsp_stream_input(struct gsp *g, struct gsp_now now, const uint8_t *buf,
 		return -ENOMEM;
 	g->unix_s = now.unix_s;
 	g->stats.bytes_recv += len;
-	struct member *s = open_packet(g, now, buf, len, msg, &plain);
+	struct member *s = open_packet(g, now, NULL, buf, len, msg, &plain);
 	if (!s)
 		goto out;
 	g->stats.recv[msg->type]++;
@@ -588,7 +694,12 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 	g->unix_s = now.unix_s;
 	if (g->left)
 		return NO_DEADLINE;
-	for (size_t i = 1; i < g->n; i++) {
+	/* With our own certificate expired every peer refuses what we say,
+	 * and we would take their silence for deaths: no probing, no
+	 * suspicion, until a new certificate. Records from peers are still
+	 * applied, so drains still reach us. */
+	bool expired = gsp_cert_expired(g, now);
+	for (size_t i = 1; i < g->n && !expired; i++) {
 		struct member *m = &g->m[i];
 		probe_tick(g, now, m);
 		if (m->state == GSP_SUSPECT && now.ms >= m->suspect_deadline)
@@ -627,7 +738,9 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 	if (g->n_seeds)
 		next = min64(next, g->next_join);
 	next = min64(next, g->next_pushpull);
-	for (size_t i = 1; i < g->n; i++) {
+	if (expired)
+		next = min64(next, now.ms + 1000); /* until it is renewed */
+	for (size_t i = 1; i < g->n && !expired; i++) {
 		struct member *m = &g->m[i];
 		if (m->state == GSP_LEFT)
 			continue;
@@ -645,7 +758,10 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 		}
 		next = min64(next, m->suspect_deadline);
 	}
-	return next;
+	/* Every deadline is in the future: a state machine that asks to be
+	 * called again at once would keep its caller from anything else. */
+	assert(next > now.ms);
+	return next > now.ms ? next : now.ms + 1;
 }
 
 void

@@ -317,10 +317,16 @@ rejections(void)
 	      "garbage: counted as decode (%llu before)",
 	      (unsigned long long)dec0);
 
-	/* Signed by n1's key but claiming to be n2: bad signature. */
+	/* Signed by n1's key but claiming to be n2: from n1's address it is
+	 * refused before any signature check, from n2's it fails one. */
 	int rc = gsp_msg_encode("sim", "n2", GSP_MSG_PING, 1, "n0", 0, NULL,
 				NULL, 0, s.nodes[1].sk, pkt, sizeof(pkt), &len);
 	sim_inject(&s, 1, 0, pkt, len);
+	sim_run(&s, s.now + 10);
+	CHECK(rc == 0 && st->rejected[GSP_REJ_SOURCE] == 1 &&
+		      st->rejected[GSP_REJ_SIGNATURE] == 0,
+	      "forged sender from another address: refused as source");
+	sim_inject(&s, 2, 0, pkt, len);
 	sim_run(&s, s.now + 10);
 	CHECK(rc == 0 && st->rejected[GSP_REJ_SIGNATURE] == 1,
 	      "forged sender: bad signature counted");
@@ -567,6 +573,7 @@ main(int argc, char **argv)
 	reaped();
 	intent_scenarios(base_seed);
 	reach_scenarios(base_seed);
+	hostile_scenarios(base_seed);
 	reach_loss_scenarios(base_seed);
 	converge50();
 	printf("%d passed, %d failed\n", sim_passed, sim_failed);

@@ -39,6 +39,9 @@ void reach_scenarios(uint64_t seed);
 
 void reach_loss_scenarios(uint64_t seed);
 
+/* tests/sim/hostile.c */
+void hostile_scenarios(uint64_t seed);
+
 /* From gsp_drain() at node @from until node @target holds the intent. */
 uint64_t sim_drain_to_target_ms(struct sim *s, int from, int target);
 

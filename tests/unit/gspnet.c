@@ -186,7 +186,8 @@ start(struct gspnet *n, int i, const struct gspnet_opts *o,
 		.cert = cert,
 		.cert_len = cert_len,
 		.ca_pk = ca_pk,
-		.generation = 1795778948u + (uint64_t)i,
+		.generation =
+			GSPNET_T0 - 60 + (uint64_t)i, /* started a minute ago */
 		.addrs = &addr,
 		.n_addrs = 1,
 		.ns_name = o->ns_zone ? ns : NULL,
