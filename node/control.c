@@ -357,24 +357,32 @@ peer_groups(struct client *cl, int fd)
 	return r;
 }
 
-/* Who the peer is: the kernel's word, then its name and groups (which
- * may ask NSS: once per connection, not per command). */
+/* Who the peer is, in the kernel's word: one cheap call. */
 static int
-peer_creds(struct client *cl)
+peer_creds(struct client *cl, int *fd)
 {
 	struct ucred uc;
 	socklen_t len = sizeof(uc);
-	uv_os_fd_t fd;
+	uv_os_fd_t f;
 
-	if (uv_fileno((uv_handle_t *)&cl->pipe, &fd))
+	if (uv_fileno((uv_handle_t *)&cl->pipe, &f))
 		return -EBADF;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+	*fd = f;
+	if (getsockopt(f, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
 		return -errno;
 	cl->peer.uid = uc.uid;
 	cl->peer.gid = uc.gid;
 	cl->peer.pid = uc.pid;
-	user_name(uc.uid, cl->peer.user, sizeof(cl->peer.user));
 	snprintf(cl->uid, sizeof(cl->uid), "%u", (unsigned)uc.uid);
+	return 0;
+}
+
+/* Its name and groups, which may ask NSS: once per connection, not per
+ * command. */
+static int
+peer_identity(struct client *cl, int fd)
+{
+	user_name(cl->peer.uid, cl->peer.user, sizeof(cl->peer.user));
 	return peer_groups(cl, fd);
 }
 
@@ -431,14 +439,21 @@ on_connection(uv_stream_t *server, int status)
 		ctl->clients->prev = cl;
 	ctl->clients = cl;
 	ctl->n_clients++;
+	if (uv_accept(server, (uv_stream_t *)&cl->pipe)) {
+		client_close(cl);
+		return;
+	}
+	int fd = -1, r = peer_creds(cl, &fd);
 	/* Refused clients leave as soon as their answer is out; only a
-	 * flood of them gets here, and nobody is owed an answer then. */
-	if (uv_accept(server, (uv_stream_t *)&cl->pipe) ||
+	 * flood of them gets past the cap, and then only root is owed an
+	 * answer (and a look-up of its name). */
+	if (!r && cl->peer.uid != 0 &&
 	    ctl->n_clients > NODE_CONTROL_CLIENTS_MAX + OVERFLOW_MAX) {
 		client_close(cl);
 		return;
 	}
-	int r = peer_creds(cl);
+	if (!r)
+		r = peer_identity(cl, fd);
 	if (r) {
 		/* Commands must be attributable; without a user, none. */
 		node_log(NODE_LOG_WARN, "control client without credentials",
