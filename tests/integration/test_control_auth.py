@@ -46,6 +46,7 @@ path, n = sys.argv[1], int(sys.argv[2])
 socks = []
 for _ in range(n):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(2)
     try:
         s.connect(path)
     except OSError:
@@ -121,11 +122,14 @@ def release(procs):
             p.wait(5)
 
 
+def quoted(out):
+    return out.stdout + out.stderr
+
+
 def scenario(c, admin):
     sock_gid = os.stat(c.sock(1)).st_gid
     nobody = as_user(NOBODY, sock_gid)
     operator = as_user(NOBODY, sock_gid, [admin.gr_gid])
-    quoted = lambda out: out.stdout + out.stderr  # noqa: E731
 
     # Reading is open to the socket's group.
     for cmd in ('members', 'status', 'reachability'):
