@@ -7,7 +7,8 @@ opens CONNS TCP connections to its gossip port from 127.0.0.174-179 in
 turn; each announces a frame of 4 MiB - 1 bytes and sends what fits in
 FLOOD_S seconds, never the last byte (so no frame completes and nothing is
 authenticated). Prints VmRSS before, VmRSS and VmHWM at the end of the
-flood, and VmRSS once the node's stream timeout (10 s) has passed.
+flood, VmRSS once the node's stream timeout (10 s) has passed, and the
+node's "gossip stream refused" log lines.
 
   bench/hostile_streams.py --pmgtmd build/pmgtmd --pmgtmctl build/pmgtmctl
   CONNS=100 FLOOD_S=1 bench/hostile_streams.py ...
@@ -144,6 +145,10 @@ def main():
               'VmHWM %d MiB | 11 s later: VmRSS %d MiB' % (
                   before['VmRSS'], during['VmRSS'], during['VmHWM'],
                   after['VmRSS']))
+        with open(tmp + '/pmgtmd.log', errors='replace') as f:
+            for line in f:
+                if 'gossip stream refused' in line:
+                    print('  log: ' + line.strip())
     finally:
         for s in conns:
             s.close()
