@@ -50,13 +50,19 @@ set_view(struct node_daemon *d, struct dns_view *v)
 	dns_view_free(old);
 }
 
-/* Builds the view for @cfg and the current membership. */
+/* A member dead this long leaves the NS set and the redirect targets:
+ * resolvers would keep trying it until it is forgotten a day later. */
+#define DEAD_NS_GRACE_MS (10 * 60 * 1000)
+
+/* Builds the view for @cfg and the current membership (with @peers
+ * false, as if this node knew no other member: what it falls back to when
+ * peer data cannot be served, so its own drain still reaches DNS). */
 static int
 build_view(struct node_daemon *d, const struct node_config *cfg,
-	   struct dns_view **out, char *err, size_t errlen)
+	   struct dns_view **out, char *err, size_t errlen, bool with_peers)
 {
 	const struct gsp *g = d->gossip ? node_gossip_state(d->gossip) : NULL;
-	size_t n = g ? gsp_member_count(g) : 0;
+	size_t n = g && with_peers ? gsp_member_count(g) : 0;
 	struct node_peer *peers = calloc(n ? n : 1, sizeof(*peers));
 	struct gsp_member_info *info = calloc(n ? n : 1, sizeof(*info));
 	struct dns_addr *addrs =
@@ -71,7 +77,9 @@ build_view(struct node_daemon *d, const struct node_config *cfg,
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (!gsp_member_get(g, i, &info[i]) || info[i].self ||
-		    info[i].state == GSP_LEFT)
+		    info[i].state == GSP_LEFT ||
+		    (info[i].state == GSP_DEAD &&
+		     now.ms - info[i].state_since_ms > DEAD_NS_GRACE_MS))
 			continue;
 		struct dns_addr *a = addrs + i * GSP_ADDRS_MAX;
 		for (size_t k = 0; k < info[i].n_addrs; k++) {
@@ -114,10 +122,25 @@ on_members_changed(void *ctx)
 		uv_timer_stop(&d->sync_timer);
 		node_log(NODE_LOG_INFO, "synced: serving the zones", NULL);
 	}
-	if (build_view(d, d->cfg, &v, err, sizeof(err))) {
-		node_log(NODE_LOG_ERROR, "cannot rebuild the DNS view", "error",
-			 err, NULL);
-		return;
+	if (build_view(d, d->cfg, &v, err, sizeof(err), true)) {
+		char err2[512];
+		/* Peer data must never keep our own state from DNS: serve
+		 * without it, and say so until a full view builds again. */
+		if (!d->view_stale)
+			node_log(NODE_LOG_ERROR,
+				 "cannot build the DNS view with the members' "
+				 "data; serving this node's own state only",
+				 "error", err, NULL);
+		d->view_stale = true;
+		if (build_view(d, d->cfg, &v, err2, sizeof(err2), false)) {
+			node_log(NODE_LOG_ERROR, "cannot rebuild the DNS view",
+				 "error", err2, NULL);
+			return;
+		}
+	} else if (d->view_stale) {
+		d->view_stale = false;
+		node_log(NODE_LOG_INFO,
+			 "DNS view built with every member again", NULL);
 	}
 	set_view(d, v);
 	node_autodrain_members_changed(d);
@@ -153,7 +176,7 @@ reload(struct node_daemon *d)
 			 NULL);
 		return;
 	}
-	if (build_view(d, cfg, &v, err, sizeof(err))) {
+	if (build_view(d, cfg, &v, err, sizeof(err), true)) {
 		node_log(NODE_LOG_ERROR,
 			 "reload failed, keeping the old config", "error", err,
 			 NULL);
@@ -350,7 +373,7 @@ node_daemon_run(struct node_config *cfg)
 		uv_loop_close(&d->loop);
 		goto out;
 	}
-	if (build_view(d, cfg, &v, err, sizeof(err))) {
+	if (build_view(d, cfg, &v, err, sizeof(err), true)) {
 		node_log(NODE_LOG_ERROR, "bad zone data", "error", err, NULL);
 		node_gossip_close(d->gossip);
 		uv_close((uv_handle_t *)&d->sync_timer, NULL);

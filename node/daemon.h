@@ -43,7 +43,8 @@ struct node_daemon {
 	bool watchdog_live;
 	bool autodrain_blocked; /* by min_active, already logged */
 	struct node_stats stats;
-	bool reload_ok;	      /* the last SIGHUP reload worked */
+	bool view_stale; /* peer data could not be served: own state only */
+	bool reload_ok;	 /* the last SIGHUP reload worked */
 	uint64_t reload_time; /* unix seconds of the last (re)load */
 	uint64_t start_time;  /* unix seconds pmgtmd started */
 	uv_timer_t sync_timer;

@@ -224,6 +224,10 @@ node_metrics_write(const struct node_metrics_src *s, struct node_expo *e)
 		"Whether the node answers its zones normally (ready and not "
 		"drained).",
 		s->view && dns_view_serving(s->view));
+	gauge01(e, "pmgtm_dns_view_stale",
+		"Whether the DNS view could not be built with the members' "
+		"data, so it serves this node's own state only.",
+		s->view_stale);
 	write_members(s, e);
 	write_loss(s, e);
 	write_gossip(s, e);
@@ -286,6 +290,7 @@ node_metrics_fill_daemon(void *ctx, struct node_expo *e)
 		.health = d->health,
 		.ready = d->ready,
 		.reload_ok = d->reload_ok,
+		.view_stale = d->view_stale,
 		.reload_time = d->reload_time,
 	};
 

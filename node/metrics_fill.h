@@ -62,6 +62,7 @@ struct node_metrics_src {
 	const struct node_health *health; /* NULL: no checks */
 	bool ready;
 	bool reload_ok;	      /* the last reload worked */
+	bool view_stale;      /* serving without the members' data */
 	uint64_t reload_time; /* unix seconds of the last good (re)load */
 };
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns/name.h"
 
@@ -67,6 +68,49 @@ in_zone(const char *ns, const char *zone)
 	       !memcmp(n + off, z, (size_t)zl);
 }
 
+/* Host names equal but for case and a final dot. */
+static bool
+same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	la -= la && a[la - 1] == '.';
+	lb -= lb && b[lb - 1] == '.';
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* Whether @ns's first label is @node: lb1.api.example.com is lb1's. */
+static bool
+named_after(const char *ns, const char *node)
+{
+	size_t n = strlen(node);
+
+	return strncasecmp(ns, node, n) == 0 && ns[n] == '.';
+}
+
+/* Whether peer @i's NS name goes into a zone's default NS set. Members
+ * choose their NS names, so one member could claim another's and put its
+ * own address into that name's glue: a name this node's config holds is
+ * ours alone, and a name several peers claim goes to the one it is named
+ * after (or, when it is named after none of them, to nobody). Every node
+ * that knows the same members makes the same choice. */
+static bool
+ns_claim_ok(const struct node_config *cfg, const struct node_peer *peers,
+	    size_t n, size_t i)
+{
+	uint8_t wire[DNS_NAME_MAX];
+	const char *ns = peers[i].ns_name;
+
+	if (!ns[0] || dns_name_from_text(ns, wire, 1) < 0)
+		return false;
+	if (cfg->node.ns_name && same_name(ns, cfg->node.ns_name))
+		return false;
+	for (size_t j = 0; j < n; j++)
+		if (j != i && same_name(ns, peers[j].ns_name))
+			return named_after(ns, peers[i].name);
+	return true;
+}
+
 static int
 zone_ns(const struct node_config *cfg, const struct node_zone *cz,
 	const struct dns_addr *self, const struct node_peer *peers,
@@ -80,7 +124,7 @@ zone_ns(const struct node_config *cfg, const struct node_zone *cz,
 		    !add_host(s, cfg->node.ns_name, self, cfg->node.n_addrs))
 			return -ENOMEM;
 		for (size_t i = 0; i < n_peers; i++)
-			if (peers[i].ns_name[0] &&
+			if (ns_claim_ok(cfg, peers, n_peers, i) &&
 			    !add_host(s, peers[i].ns_name, peers[i].addrs,
 				      peers[i].n_addrs))
 				return -ENOMEM;
@@ -99,7 +143,8 @@ zone_ns(const struct node_config *cfg, const struct node_zone *cz,
 			n = cfg->node.n_addrs;
 		}
 		for (size_t p = 0; n == 0 && p < n_peers; p++) {
-			if (strcmp(ns->name, peers[p].ns_name) == 0) {
+			if (same_name(ns->name, peers[p].ns_name) &&
+			    ns_claim_ok(cfg, peers, n_peers, p)) {
 				a = peers[p].addrs;
 				n = peers[p].n_addrs;
 			}
