@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,15 @@
 #include "node/config.h"
 #include "node/expo.h"
 #include "node/log.h"
+#include "node/metrics_guard.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct node_metrics {
 	struct MHD_Daemon *mhd;
-	int fd; /* the listening socket; MHD closes it */
+	uv_loop_t *loop;
+	struct node_mguard guard; /* every open connection */
+	int fd;			  /* the listening socket; MHD closes it */
 	uv_poll_t poll;
 	uv_timer_t timer;
 	int handles_open; /* the memory goes when both have closed */
@@ -131,6 +135,79 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	node_log(NODE_LOG_DEBUG, "metrics http", "detail", msg, NULL);
 }
 
+/* ---- stalled connections (node/metrics_guard.h) ---- */
+
+/* Shuts the socket down under MHD, which then reads EOF and closes the
+ * connection as if the client had gone. */
+static void
+cut(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	if (i)
+		shutdown(i->connect_fd, SHUT_RDWR);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+	      enum MHD_ConnectionNotificationCode toe)
+{
+	struct node_metrics *m = cls;
+	struct node_mguard_conn *gc = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (gc) {
+			node_mguard_remove(&m->guard, gc);
+			free(gc);
+			*socket_context = NULL;
+		}
+		return;
+	}
+	gc = calloc(1, sizeof(*gc));
+	if (!gc) {
+		cut(c); /* untracked, it could stall for ever */
+		return;
+	}
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	gc->ctx = c;
+	node_mguard_add(&m->guard, gc, i ? i->client_addr : NULL,
+			uv_now(m->loop));
+	*socket_context = gc;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct node_metrics *m = cls;
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct node_mguard_conn *gc = i ? i->socket_context : NULL;
+
+	if (gc)
+		node_mguard_done(&m->guard, gc, uv_now(m->loop));
+}
+
+static void
+on_cut(struct node_mguard_conn *gc, void *arg)
+{
+	node_log(NODE_LOG_DEBUG, "metrics http", "detail",
+		 "request stalled; closing the connection", NULL);
+	cut(gc->ctx);
+}
+
+/* Returns the milliseconds until the next sweep, or UINT64_MAX. */
+static uint64_t
+sweep(struct node_metrics *m)
+{
+	return node_mguard_sweep(&m->guard, uv_now(m->loop),
+				 (uint64_t)NODE_METRICS_TIMEOUT_S * 1000,
+				 NODE_METRICS_GRACE_MS, NODE_METRICS_PER_IP,
+				 on_cut, m);
+}
+
 /* ---- the loop ---- */
 
 static void on_timer(uv_timer_t *t);
@@ -152,6 +229,7 @@ service(struct node_metrics *m)
 	MHD_UNSIGNED_LONG_LONG ms;
 	unsigned before = connections(m);
 
+	sweep(m);
 	MHD_run(m->mhd);
 	/* At the connection limit (or out of descriptors) MHD takes its
 	 * listening socket out of its epoll set, and puts it back only at
@@ -160,8 +238,12 @@ service(struct node_metrics *m)
 	 * backlog, and MHD has no deadline left to set the timer with. */
 	if (connections(m) < before)
 		MHD_run(m->mhd);
-	if (MHD_get_timeout(m->mhd, &ms) == MHD_YES)
-		uv_timer_start(&m->timer, on_timer, (uint64_t)ms, 0);
+	/* Connections MHD just accepted have their deadlines now. */
+	uint64_t next = sweep(m);
+	if (MHD_get_timeout(m->mhd, &ms) == MHD_YES && ms < next)
+		next = ms;
+	if (next != UINT64_MAX)
+		uv_timer_start(&m->timer, on_timer, next, 0);
 	else
 		uv_timer_stop(&m->timer);
 }
@@ -220,6 +302,7 @@ node_metrics_start(uv_loop_t *loop, const struct node_sockaddr *listen,
 	}
 	m->fill = fill;
 	m->ctx = ctx;
+	m->loop = loop;
 	m->fd = open_socket(listen, err, errlen);
 	if (m->fd < 0) {
 		r = m->fd;
@@ -233,6 +316,8 @@ node_metrics_start(uv_loop_t *loop, const struct node_sockaddr *listen,
 		on_mhd_log, m, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)m->fd,
 		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)NODE_METRICS_CONNECTIONS,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, m,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, m,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)NODE_METRICS_TIMEOUT_S, MHD_OPTION_END);
 	const union MHD_DaemonInfo *info =

@@ -12,8 +12,15 @@
  *   other methods       405 with "Allow: GET, HEAD"
  *
  * At most NODE_METRICS_CONNECTIONS connections at once, each closed after
- * NODE_METRICS_TIMEOUT_S seconds idle, so a slow or stuck client cannot
- * hold the daemon; a scrape itself is written in one go from the loop.
+ * NODE_METRICS_TIMEOUT_S seconds idle, or when no request is complete
+ * NODE_METRICS_TIMEOUT_S seconds after it opened or its previous response
+ * went however slowly its bytes trickle in; and of the connections of
+ * one address (/64 for IPv6) that have waited NODE_METRICS_GRACE_MS for a
+ * request, only the NODE_METRICS_PER_IP most recent stay (see
+ * node/metrics_guard.h). So a slow or stuck client cannot hold the
+ * daemon, one address cannot keep the others out for more than a second,
+ * and a burst of quick scrapes from one host is still served in full. A
+ * scrape itself is written in one go from the loop.
  */
 #ifndef PMGTM_NODE_METRICS_H
 #define PMGTM_NODE_METRICS_H
@@ -27,6 +34,8 @@ struct node_metrics;
 struct node_sockaddr;
 
 #define NODE_METRICS_CONNECTIONS 64
+#define NODE_METRICS_PER_IP 8	   /* stalled ones kept per address */
+#define NODE_METRICS_GRACE_MS 1000 /* waiting this long is stalled */
 #define NODE_METRICS_TIMEOUT_S 10
 #define NODE_METRICS_BACKLOG 256 /* scrapes waiting while at the limit */
 

@@ -14,8 +14,9 @@
   - 404 for other paths, 405 with Allow for other methods, HEAD works;
   - 200 concurrent scrapes while dig keeps getting answers; no
     descriptor left behind;
-  - 64 idle connections (the limit): a scrape waits, DNS answers; the
-    server drops them after its 10 s idle timeout, then serves the scrape;
+  - 64 idle connections (the limit) from 8 addresses: a scrape waits,
+    DNS answers; the server drops them after its 10 s idle timeout, then
+    serves the scrape;
   - SIGTERM: the node exits 0 with its event loop closed cleanly.
 
 Usage: test_metrics.py --pmgtmd PATH --pmgtmctl PATH [--promtool PATH]
@@ -440,13 +441,17 @@ def concurrent(c, n=200):
           fds_before, str(metric(ip, 'process_open_fds')))
 
 
-def limit_and_timeout(c, limit=64, idle_timeout=10):
+def limit_and_timeout(c, limit=64, idle_timeout=10, per_ip=8):
     """64 idle connections fill the endpoint; a scrape waits in the
-    backlog until the server drops them after its idle timeout."""
+    backlog until the server drops them after its idle timeout. They come
+    from 127.0.0.150-157, 8 each: past 8 stalled connections an address
+    would lose its oldest after a second."""
     ip = c.ip(1)
     idle = []
-    for _ in range(limit):
-        s = socket.create_connection((ip, PORT), timeout=5)
+    for i in range(limit):
+        src = ('127.0.0.%d' % (150 + i // per_ip), 0)
+        s = socket.create_connection((ip, PORT), timeout=5,
+                                     source_address=src)
         idle.append(s)
     time.sleep(0.3)
     t0 = time.time()

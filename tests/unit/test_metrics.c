@@ -2,7 +2,9 @@
  * The /metrics endpoint (node/metrics.c) on 127.0.0.1 with a libuv TCP
  * client on the same loop: status codes, headers and bodies for GET,
  * HEAD, other paths and other methods, a failing fill callback, close
- * with a client still connected, a port already taken. Then the families
+ * with a client still connected, the connection limit and the limit per
+ * client address (clients bound to 127.0.0.150-158), a port already
+ * taken. Then the families
  * of a standalone node (node/metrics_fill.c, checked by promtool when
  * installed) and the /proc/PID/stat parser (node/procstat.c).
  *
@@ -119,8 +121,10 @@ on_connected(uv_connect_t *req, int status)
 		uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read), 0);
 }
 
+/* Connects from @src (NULL: any address) to the server on 127.0.0.1. */
 static void
-client_start(uv_loop_t *loop, struct client *c, uint16_t port, const char *req)
+client_start_from(uv_loop_t *loop, struct client *c, uint16_t port,
+		  const char *req, const char *src)
 {
 	struct sockaddr_in sa;
 
@@ -129,10 +133,35 @@ client_start(uv_loop_t *loop, struct client *c, uint16_t port, const char *req)
 	uv_ip4_addr("127.0.0.1", port, &sa);
 	uv_tcp_init(loop, &c->tcp);
 	c->tcp.data = c->conn.data = c;
+	if (src) {
+		struct sockaddr_in from;
+		uv_ip4_addr(src, 0, &from);
+		assert_int_equal(
+			uv_tcp_bind(&c->tcp, (const struct sockaddr *)&from, 0),
+			0);
+	}
 	assert_int_equal(uv_tcp_connect(&c->conn, &c->tcp,
 					(const struct sockaddr *)&sa,
 					on_connected),
 			 0);
+}
+
+static void
+client_start(uv_loop_t *loop, struct client *c, uint16_t port, const char *req)
+{
+	client_start_from(loop, c, port, req, NULL);
+}
+
+/* The idle connections' sources: NODE_METRICS_PER_IP per address from
+ * 127.0.0.150 on, so the per-address limit does not come first. */
+static const char *
+idle_source(int i)
+{
+	static char text[32];
+
+	snprintf(text, sizeof(text), "127.0.0.%d",
+		 150 + i / NODE_METRICS_PER_IP);
+	return text;
 }
 
 static void
@@ -364,15 +393,17 @@ test_connection_limit(void **state)
 
 	assert_non_null(idle);
 	for (int i = 0; i < NODE_METRICS_CONNECTIONS; i++)
-		client_start(&x->loop, &idle[i], x->port, "");
+		client_start_from(&x->loop, &idle[i], x->port, "",
+				  idle_source(i));
 	uv_timer_init(&x->loop, &t);
 	uv_timer_start(&t, on_deadline, WAIT_MS, 0);
 	/* Let the server accept all of them. */
 	for (int i = 0; i < 50; i++)
 		uv_run(&x->loop, UV_RUN_NOWAIT);
-	client_start(&x->loop, &c, x->port,
-		     "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
-		     "\r\n");
+	client_start_from(&x->loop, &c, x->port,
+			  "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: "
+			  "close\r\n\r\n",
+			  idle_source(NODE_METRICS_CONNECTIONS));
 	uv_timer_t pause;
 	uv_timer_init(&x->loop, &pause);
 	pause.data = &done;
@@ -391,6 +422,51 @@ test_connection_limit(void **state)
 	uv_close((uv_handle_t *)&t, NULL);
 	uv_close((uv_handle_t *)&pause, NULL);
 	run_until(&x->loop, &c.closed);
+	free(idle);
+}
+
+/* One address fills the endpoint with connections that send nothing:
+ * once they have waited NODE_METRICS_GRACE_MS, all but its
+ * NODE_METRICS_PER_IP most recent are closed, and a client from another
+ * address is served (long before the idle timeout). */
+static void
+test_per_ip_limit(void **state)
+{
+	struct fx *x = *state;
+	struct client *idle = calloc(NODE_METRICS_CONNECTIONS, sizeof(*idle));
+	struct client other;
+	uv_timer_t t;
+
+	assert_non_null(idle);
+	for (int i = 0; i < NODE_METRICS_CONNECTIONS; i++)
+		client_start_from(&x->loop, &idle[i], x->port, "",
+				  "127.0.0.150");
+	uv_timer_init(&x->loop, &t);
+	uv_timer_start(&t, on_deadline, WAIT_MS, 0);
+	for (int i = 0; i < 50; i++)
+		uv_run(&x->loop, UV_RUN_NOWAIT);
+	client_start_from(&x->loop, &other, x->port,
+			  "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: "
+			  "close\r\n\r\n",
+			  "127.0.0.151");
+	run_until(&x->loop, &other.eof);
+	assert_true(strncmp(other.resp, "HTTP/1.1 200 ", 13) == 0);
+	int closed;
+	for (;;) {
+		closed = 0;
+		for (int i = 0; i < NODE_METRICS_CONNECTIONS; i++)
+			closed += idle[i].eof;
+		if (closed >= NODE_METRICS_CONNECTIONS - NODE_METRICS_PER_IP)
+			break;
+		uv_run(&x->loop, UV_RUN_ONCE);
+	}
+	assert_int_equal(closed,
+			 NODE_METRICS_CONNECTIONS - NODE_METRICS_PER_IP);
+	for (int i = 0; i < NODE_METRICS_CONNECTIONS; i++)
+		uv_close((uv_handle_t *)&idle[i].tcp, on_client_closed);
+	uv_close((uv_handle_t *)&other.tcp, on_client_closed);
+	uv_close((uv_handle_t *)&t, NULL);
+	run_until(&x->loop, &other.closed);
 	free(idle);
 }
 
@@ -551,6 +627,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fill_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_client, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_per_ip_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connection_limit, setup,
 						teardown),
