@@ -151,6 +151,8 @@ enum gsp_event_type {
 	GSP_EV_REACH, /* our view of a peer changed: new_state 1 reachable */
 	GSP_EV_SPLIT, /* observers disagree about name (new_state 1), or
 		       * agree again (0) */
+	GSP_EV_CERT_EXPIRED, /* our own certificate is outside its validity:
+			      * peers refuse us, so we stop probing them */
 };
 
 struct gsp_event {
@@ -320,6 +322,9 @@ struct gsp_stats {
 	uint64_t sent[GSP_MSG_PULL + 1]; /* by message type */
 	uint64_t recv[GSP_MSG_PULL + 1];
 	uint64_t bytes_sent, bytes_recv;
+	/* where the last datagram rejected for each reason came from
+	 * (family 0: none yet, or it came over a stream) */
+	struct gsp_ip last_source[GSP_REJ__COUNT];
 };
 
 const struct gsp_stats *gsp_stats(const struct gsp *g);

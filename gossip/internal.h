@@ -189,7 +189,9 @@ struct gsp {
 	struct budget budget[BUDGET_SLOTS];
 	uint64_t stranger_tat;
 
-	size_t page_intents, page_rows; /* where the next full state starts */
+	size_t page_intents, page_rows;	 /* where the next full state starts */
+	bool cert_expired;		 /* our own, as last ticked */
+	const struct gsp_endpoint *from; /* the datagram being read, or NULL */
 
 	struct outq out;
 	struct gsp_event *events;

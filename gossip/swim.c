@@ -310,8 +310,11 @@ rejoin(struct gsp *g, struct gsp_now now)
 static void
 reject(struct gsp *g, int code)
 {
-	if (code < 0 && REJ_REASON(code) < GSP_REJ__COUNT)
-		g->stats.rejected[REJ_REASON(code)]++;
+	if (code >= 0 || REJ_REASON(code) >= GSP_REJ__COUNT)
+		return;
+	g->stats.rejected[REJ_REASON(code)]++;
+	if (g->from)
+		g->stats.last_source[REJ_REASON(code)] = g->from->ip;
 }
 
 static bool
@@ -530,6 +533,7 @@ gsp_recv(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 		return;
 	g->unix_s = now.unix_s;
 	g->stats.bytes_recv += len;
+	g->from = from;
 	struct member *s = open_packet(g, now, from, buf, len, msg, &plain);
 	if (!s || g->left)
 		goto out;
@@ -560,6 +564,7 @@ gsp_recv(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 		break; /* gossip: the records were the message */
 	}
 out:
+	g->from = NULL;
 	gsp_msg_fini(msg);
 	free(plain);
 	free(msg);
@@ -699,6 +704,9 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 	 * suspicion, until a new certificate. Records from peers are still
 	 * applied, so drains still reach us. */
 	bool expired = gsp_cert_expired(g, now);
+	if (expired && !g->cert_expired)
+		gsp__event(g, GSP_EV_CERT_EXPIRED, &g->m[0], -1, NULL);
+	g->cert_expired = expired;
 	for (size_t i = 1; i < g->n && !expired; i++) {
 		struct member *m = &g->m[i];
 		probe_tick(g, now, m);

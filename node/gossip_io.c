@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -289,6 +290,13 @@ log_event(const struct gsp_event *ev)
 	case GSP_EV_REACH:
 	case GSP_EV_SPLIT:
 		break; /* logged with their details by log_reach() & co */
+	case GSP_EV_CERT_EXPIRED:
+		node_log(NODE_LOG_ERROR,
+			 "own certificate expired: peers refuse this node, "
+			 "probing stopped; restart it with a renewed "
+			 "certificate",
+			 NULL);
+		break;
 	}
 }
 
@@ -377,17 +385,26 @@ on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa,
 	pump(ng);
 }
 
-/* One line for what @now adds to *@logged, if anything. */
+/* One line for what @now adds to *@logged, if anything; @source, when
+ * known, is where the last one came from. */
 static void
-log_count(const char *msg, const char *reason, uint64_t now, uint64_t *logged)
+log_count(const char *msg, const char *reason, uint64_t now, uint64_t *logged,
+	  const struct gsp_ip *source)
 {
-	char count[24];
+	char count[24], ip[INET6_ADDRSTRLEN] = "";
 
 	if (now == *logged)
 		return;
 	snprintf(count, sizeof(count), "%" PRIu64, now - *logged);
-	node_log(NODE_LOG_WARN, msg, "reason", reason, "count", count, "window",
-		 "10s", NULL);
+	if (source && source->family)
+		inet_ntop(source->family == 6 ? AF_INET6 : AF_INET,
+			  source->bytes, ip, sizeof(ip));
+	if (ip[0])
+		node_log(NODE_LOG_WARN, msg, "reason", reason, "count", count,
+			 "window", "10s", "last_source", ip, NULL);
+	else
+		node_log(NODE_LOG_WARN, msg, "reason", reason, "count", count,
+			 "window", "10s", NULL);
 	*logged = now;
 }
 
@@ -403,15 +420,15 @@ on_log_timer(uv_timer_t *t)
 	for (int r = 0; r < GSP_REJ__COUNT; r++)
 		log_count("gossip rejected",
 			  gsp_reject_name((enum gsp_reject)r), st->rejected[r],
-			  &ng->logged[r]);
+			  &ng->logged[r], &st->last_source[r]);
 	log_count("gossip stream refused", "too_many_streams", ss->over_max,
-		  &done->over_max);
+		  &done->over_max, NULL);
 	log_count("gossip stream refused", "too_many_from_source",
-		  ss->over_source, &done->over_source);
+		  ss->over_source, &done->over_source, NULL);
 	log_count("gossip stream refused", "memory_budget", ss->over_budget,
-		  &done->over_budget);
+		  &done->over_budget, NULL);
 	log_count("gossip stream refused", "frame_too_large", ss->over_frame,
-		  &done->over_frame);
+		  &done->over_frame, NULL);
 }
 
 /* --- start-up --- */

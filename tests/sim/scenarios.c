@@ -324,8 +324,11 @@ rejections(void)
 	sim_inject(&s, 1, 0, pkt, len);
 	sim_run(&s, s.now + 10);
 	CHECK(rc == 0 && st->rejected[GSP_REJ_SOURCE] == 1 &&
-		      st->rejected[GSP_REJ_SIGNATURE] == 0,
-	      "forged sender from another address: refused as source");
+		      st->rejected[GSP_REJ_SIGNATURE] == 0 &&
+		      !memcmp(&st->last_source[GSP_REJ_SOURCE],
+			      &s.nodes[1].ep.ip, sizeof(struct gsp_ip)),
+	      "forged sender from another address: refused as source, "
+	      "the address kept for the log");
 	sim_inject(&s, 2, 0, pkt, len);
 	sim_run(&s, s.now + 10);
 	CHECK(rc == 0 && st->rejected[GSP_REJ_SIGNATURE] == 1,
