@@ -202,9 +202,11 @@ void gsp_set_keyring(struct gsp *g, const struct gsp_keyring *kr);
  * Drain intents. An intent (target, drained yes/no) is signed by the node
  * that issues it, on behalf of a unix user, with a reason and an optional
  * expiry; it carries the issuer's certificate, so it verifies on its own
- * (from a state file, before any member is known). Versions are Lamport
+ * (from a state file, before any member is known). Versions are hybrid
  * clocks: a new intent takes one more than the highest version this node
- * has seen; between equal versions a drain beats an undrain, then the
+ * has seen, or the wall clock in seconds << 20 when that is larger (so a
+ * version from a peer is refused when it is more than an hour ahead of
+ * our clock); between equal versions a drain beats an undrain, then the
  * issuer name decides. The newest intent for a target wins on every node.
  */
 struct gsp_intent {

@@ -1,8 +1,9 @@
 /*
  * Drain intents: which node is out of service, by whose word. One winning
  * intent per target: the highest (version, drained, issuer). Versions are
- * Lamport clocks, so an intent issued after seeing another always wins over it,
- * and two issued at the same moment resolve the same way everywhere.
+ * hybrid clocks (INTENT_CLOCK_SHIFT): an intent issued after seeing another
+ * always wins over it, two issued at the same moment resolve the same way
+ * everywhere, and no peer can push versions beyond our clock.
  */
 #include "gossip/internal.h"
 
@@ -58,14 +59,22 @@ emit(struct gsp *g, const struct intent *in, uint64_t unix_s)
 	ev->gen = in->r.gen;
 }
 
-/* What an intent may claim: a version a bounded step past the highest we
- * have seen (so the Lamport clock cannot be pushed to its end), an issue
- * time not in the future, an expiry after it and within INTENT_TTL_MAX_S.
- */
-static bool
-plausible(const struct gsp *g, struct gsp_now now, const struct gsp_record *r)
+/* The newest version our clock allows (see INTENT_CLOCK_SHIFT). */
+static uint64_t
+clock_version(uint64_t unix_s)
 {
-	if (r->gen == 0 || r->gen > sat_add(g->lamport, INTENT_STEP_MAX))
+	return sat_mul(unix_s, UINT64_C(1) << INTENT_CLOCK_SHIFT);
+}
+
+/* What an intent may claim: a version no later than our clock allows, an
+ * issue time not in the future, an expiry after it and within
+ * INTENT_TTL_MAX_S. */
+static bool
+plausible(struct gsp_now now, const struct gsp_record *r)
+{
+	uint64_t latest = clock_version(sat_add(now.unix_s, CLOCK_SKEW_S));
+
+	if (r->gen == 0 || r->gen > latest)
 		return false;
 	if (r->issued_at == 0 ||
 	    r->issued_at > sat_add(now.unix_s, CLOCK_SKEW_S))
@@ -124,7 +133,7 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		return 0;
 	if (!gsp_name_valid(r->subject) || r->inc != 0)
 		return REJ(GSP_REJ_DECODE);
-	if (!plausible(g, now, r))
+	if (!plausible(now, r))
 		return REJ(GSP_REJ_BOUNDS);
 	if (gsp_cert_decode(r->cert, r->cert_len, &cert))
 		return REJ(GSP_REJ_CERT);
@@ -187,7 +196,9 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	memcpy(r.author, g->m[0].name, sizeof(r.author));
 	if (g->lamport == UINT64_MAX)
 		return -EOVERFLOW;
-	r.gen = ++g->lamport;
+	r.gen = g->lamport + 1;
+	if (r.gen < clock_version(now.unix_s))
+		r.gen = clock_version(now.unix_s);
 	r.drained = drained;
 	r.issued_at = now.unix_s;
 	r.expires_at = expires_at;

@@ -20,8 +20,12 @@
 /* A suspect or dead record may name an incarnation at most this far past
  * the one we hold (the member itself may raise its own at will). */
 #define INC_STEP_MAX 1024
-/* An intent's version: at most this far past our Lamport clock. */
-#define INTENT_STEP_MAX (UINT64_C(1) << 32)
+/* Intent versions are hybrid clocks: a new one takes the larger of one
+ * more than the highest seen and the wall clock in seconds shifted left by
+ * this, so they order like Lamport clocks, yet a peer cannot push them
+ * further than CLOCK_SKEW_S ahead of our clock (nor ever to the end of
+ * the range), and a node with no history accepts what the cluster holds. */
+#define INTENT_CLOCK_SHIFT 20
 /* An intent's expiry: at most this long after it was issued. */
 #define INTENT_TTL_MAX_S (UINT64_C(10) * 366 * 86400)
 /* Intents held. Past the cap, one about a known member replaces the

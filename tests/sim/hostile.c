@@ -174,18 +174,29 @@ versions(uint64_t seed)
 	CHECK(implausible(&s, 0) == before + 1 &&
 		      !gsp_drained(s.nodes[0].g, sim_now(&s), "n2"),
 	      "hostile: an intent at version 2^64-1 is refused");
-	intent(&s, &r, "n2", (1ull << 32) + 100, 0);
+	uint64_t unix_s = sim_now(&s).unix_s;
+	intent(&s, &r, "n2", (unix_s + 7200) << 20, 0);
 	send_as(&s, EVIL, 0, &r, 1);
 	sim_run(&s, s.now + 100);
 	CHECK(implausible(&s, 0) == before + 2,
-	      "hostile: a version 2^32 past the clock is refused");
-	/* A large but bounded step is taken, and the clock goes on. */
-	intent(&s, &r, "n2", 1ull << 31, 0);
+	      "hostile: a version two hours ahead of the clock is refused");
+	/* A version half an hour ahead is taken, and drains go on. */
+	intent(&s, &r, "n2", (unix_s + 1800) << 20, 0);
 	send_as(&s, EVIL, 0, &r, 1);
 	sim_run(&s, s.now + 2000);
 	CHECK(gsp_drained(s.nodes[1].g, sim_now(&s), "n2") &&
 		      still_works(&s, 2),
-	      "hostile: after a 2^31 step n0 still drains and undrains n2");
+	      "hostile: after a version half an hour ahead, n0 still drains "
+	      "and undrains n2");
+	/* A node with no history takes the cluster's intents. */
+	sim_kill(&s, 1);
+	for (size_t k = 0; k < s.nodes[1].n_saved; k++)
+		free(s.nodes[1].saved[k]); /* its intents file is gone */
+	s.nodes[1].n_saved = 0;
+	sim_restart(&s, 1);
+	sim_run(&s, s.now + 20000);
+	CHECK(digests_equal(&s, NULL),
+	      "hostile: a node restarted without its intents catches up");
 
 	/* A death at generation 2^64-1, a suspicion at incarnation 2^64-1,
 	 * a death of a generation not yet seen. */
