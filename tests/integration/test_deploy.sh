@@ -298,15 +298,16 @@ drained = alerts.get("PmgtmNodeDrainedTooLong", {})
 check(drained.get("for") == "2h" and "pmgtm_drained" in drained.get("expr", ""),
       "rules: PmgtmNodeDrainedTooLong is pmgtm_drained for 2h")
 
-# Every series a rule reads is one pmgtmd exports (SPEC §6), so a typo
-# cannot make an alert silently never fire.
+# Every series a rule reads is one pmgtmd exports, so a typo cannot make
+# an alert silently never fire.
 known = {"pmgtm_build_info", "pmgtm_dns_requests_total",
          "pmgtm_dns_responses_total", "pmgtm_drained", "pmgtm_serving",
          "pmgtm_members", "pmgtm_member_drained", "pmgtm_peer_reachable",
          "pmgtm_peer_rtt_seconds", "pmgtm_gossip_packets_total",
          "pmgtm_gossip_rejected_total", "pmgtm_health_check_up",
          "pmgtm_config_last_reload_successful",
-         "pmgtm_config_last_reload_success_timestamp_seconds"}
+         "pmgtm_config_last_reload_success_timestamp_seconds",
+         "pmgtm_dns_view_stale"}
 for g in rules["groups"]:
     for r in g["rules"]:
         used = set(re.findall(r"\b(pmgtm_[a-z_]+|pmgtm:[a-z_:]+)\b", r["expr"]))
