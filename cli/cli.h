@@ -19,7 +19,7 @@
 struct cli_reply;
 struct msgpack_object;
 
-/* Exit codes (SPEC §5). */
+/* Exit codes: 0 ok, 1 error, 2 not found or refused by policy. */
 #define CLI_OK 0
 #define CLI_ERROR 1
 #define CLI_REFUSED 2 /* not found, or refused by policy */

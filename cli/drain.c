@@ -328,8 +328,8 @@ progress_read(const msgpack_object *d, struct progress *p)
 	p->data = d;
 	p->superseded = get_bool(d, "superseded");
 	p->applied = get_bool(d, "target_applied");
-	/* A dead member serves nothing, and syncs before it serves again
-	 * (SPEC §3): its stale digest must not hold the wait forever. */
+	/* A dead member serves nothing, and syncs before it serves again:
+	 * its stale digest must not hold the wait forever. */
 	p->gone = ctl_str_eq(state, "dead") || ctl_str_eq(state, "left");
 	p->ttl_s = (uint32_t)get_uint(d, "ttl_s");
 	for (uint32_t i = 0; list && list->type == MSGPACK_OBJECT_ARRAY &&

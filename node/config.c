@@ -463,7 +463,7 @@ conv_cluster(struct load *ld, const struct node_raw_cluster *rc,
 	conv_sockaddrs(ld, "cluster.seeds", rc->seeds, rc->n_seeds, GOSSIP_PORT,
 		       &cfg->cluster.seeds, &cfg->cluster.n_seeds);
 	dup_str(ld, rc->ca_file, &cfg->cluster.ca_file);
-	/* Clusters span regions (SPEC §3): without a profile, WAN timings
+	/* Clusters span regions: without a profile, WAN timings
 	 * avoid false suspicion over long paths. */
 	cfg->cluster.profile = conv_enum(ld, "cluster.profile", rc->profile,
 					 profiles, NODE_PROFILE_WAN);

@@ -1,6 +1,6 @@
 /*
- * pmgtmd configuration: the YAML file of SPEC §4, parsed with libcyaml into
- * plain structs, then validated (addresses, durations, names).
+ * pmgtmd configuration: the YAML file (docs in README.md), parsed with libcyaml
+ * into plain structs, then validated (addresses, durations, names).
  *
  * Durations are kept in milliseconds, addresses as parsed sockaddrs; every
  * string is owned by the config and freed by node_config_free().

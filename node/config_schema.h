@@ -2,7 +2,7 @@
  * Internals of the config module (config.c, config_schema.c,
  * config_value.c), for those files and the tests only.
  *
- * The YAML shape of the pmgtmd config (SPEC §4), in two halves:
+ * The YAML shape of the pmgtmd config, in two halves:
  *
  * - a libcyaml schema that maps the document onto "raw" structs in which
  *   every leaf is still the string as written, so that config.c converts

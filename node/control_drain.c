@@ -12,7 +12,7 @@
 #include "node/ctl_proto.h"
 #include "node/log.h"
 
-#define REASON_MAX (GSP_REASON_LEN - 1) /* bytes, SPEC: 255 */
+#define REASON_MAX (GSP_REASON_LEN - 1) /* bytes: 255 */
 
 static void
 pack_str(msgpack_packer *pk, const char *s)

@@ -1,5 +1,5 @@
 /*
- * The control commands that drain and undrain members (SPEC §3, §5), and
+ * The control commands that drain and undrain members, and
  * the progress query behind pmgtmctl drain --wait.
  *
  *   drain    args {"target": str, "drained": bool, "reason": str (optional,

@@ -56,7 +56,7 @@ pack_cell(msgpack_packer *pk, const struct gsp_reach_cell *c)
 	pack_str(pk, "path");
 	pack_str(pk, path_name(c));
 	/* The smoothed RTT outlives the path it measured: an unreachable
-	 * peer has none to show (SPEC §5's example). */
+	 * peer has none to show (the documented JSON shape). */
 	pack_str(pk, "rtt_ms");
 	pack_ms(pk, c->reachable ? c->rtt_us : 0);
 	pack_str(pk, "p50_ms");

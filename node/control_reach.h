@@ -1,5 +1,5 @@
 /*
- * The reachability control command (SPEC §3, §5): the whole matrix this
+ * The reachability control command: the whole matrix this
  * node holds, one row per observer, and the targets observers disagree
  * about.
  *

@@ -1,5 +1,5 @@
 /*
- * Local health checks (SPEC §3 "Auto-drain", §4 health_checks): probes of
+ * Local health checks (the health_checks config section): probes of
  * the node's own payload that tell the daemon when to drain itself.
  *
  * Three kinds, each bounded by the check's timeout:

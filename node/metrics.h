@@ -1,5 +1,5 @@
 /*
- * The Prometheus endpoint (SPEC §6): GET /metrics over HTTP/1.1, served
+ * The Prometheus endpoint: GET /metrics over HTTP/1.1, served
  * by libmicrohttpd from the daemon's own libuv loop, no thread of its
  * own. MHD runs in "external epoll" mode: its epoll descriptor sits under
  * a uv_poll_t, and a uv_timer_t, re-armed from MHD_get_timeout() after

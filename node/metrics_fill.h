@@ -1,5 +1,5 @@
 /*
- * What pmgtmd exposes on /metrics (SPEC §6). Every label value comes from
+ * What pmgtmd exposes on /metrics. Every label value comes from
  * a bounded set: configured zones and health checks, cluster members,
  * fixed enums; never from query names or client addresses.
  *

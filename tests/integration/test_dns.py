@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Integration test of pmgtmd's DNS behaviour (SPEC §2) and config checking
-(SPEC §4) against real processes on 127.0.0.x, with raw sockets, dig and
+"""Integration test of pmgtmd's DNS behaviour and config checking
+against real processes on 127.0.0.x, with raw sockets, dig and
 kdig.
 
     /usr/bin/python3 tests/integration/test_dns.py --pmgtmd build/pmgtmd
@@ -1609,7 +1609,7 @@ def test_malformed():
                        formerr_problems(proto, lb1.ip, pkt))
 
     # A pointer in the question, even to a valid name, is a bad question.
-    # (Some servers accept it; SPEC says bad question -> FORMERR.)
+    # (Some servers accept it; pmgtm answers a bad question with FORMERR.)
     # TCP oddities: short and zero-length messages must not hang the node.
     for desc, wire in (('zero-length message', b'\x00\x00'),
                        ('5-byte message', b'\x00\x05' + ok_q[:5]),

@@ -1,5 +1,5 @@
 /*
- * Answer synthesis: every rule of SPEC §2 against a view, no sockets.
+ * Answer synthesis: every documented DNS rule against a view, no sockets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
