@@ -116,6 +116,7 @@ make_room(struct gsp *g, const struct gsp_record *r)
 	if (!keep_before(g, r, &g->intents[last].r))
 		return false;
 	free(g->intents[last].rec.data);
+	g->digest_dirty = true;
 	memmove(&g->intents[last], &g->intents[last + 1],
 		(g->n_intents - last - 1) * sizeof(g->intents[0]));
 	g->n_intents--;
@@ -168,6 +169,7 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		cur = &g->intents[at];
 		memset(cur, 0, sizeof(*cur));
 	}
+	g->digest_dirty = true;
 	cur->r = *r;
 	cur->r.tbs = NULL;
 	cur->r.sig = NULL;
@@ -288,6 +290,16 @@ gsp_intent_digest(const struct gsp *g)
 	return d ? d : 1; /* 0 means "no intents" */
 }
 
+uint64_t
+gsp__digest(struct gsp *g)
+{
+	if (g->digest_dirty) {
+		g->digest = gsp_intent_digest(g);
+		g->digest_dirty = false;
+	}
+	return g->digest;
+}
+
 bool
 gsp_peer_digest(const struct gsp *g, const char *name, uint64_t *digest)
 {
@@ -351,4 +363,5 @@ gsp__intents_free(struct gsp *g)
 	free(g->intents);
 	g->intents = NULL;
 	g->n_intents = 0;
+	g->digest_dirty = true;
 }

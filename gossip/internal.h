@@ -89,6 +89,7 @@ struct member {
 	bool knows_us;	 /* has acked since our alive record last changed */
 	uint64_t digest; /* its intent digest, from its last packet */
 	bool has_digest;
+	uint64_t differs_since; /* ms its digest has differed from ours; 0 */
 
 	/* our observation of it (gossip/reach.c) */
 	uint32_t outcomes;   /* bit i: probe i ago failed directly */
@@ -196,6 +197,9 @@ struct gsp {
 	size_t page_intents, page_rows;	 /* where the next full state starts */
 	bool cert_expired;		 /* our own, as last ticked */
 	const struct gsp_endpoint *from; /* the datagram being read, or NULL */
+	uint64_t digest; /* of our intents, while !digest_dirty */
+	bool digest_dirty;
+	uint64_t next_repair; /* earliest push-pull for a differing digest */
 
 	struct outq out;
 	struct gsp_event *events;
@@ -257,6 +261,9 @@ int gsp__intent_apply(struct gsp *g, struct gsp_now now,
 uint64_t gsp__intent_tick(struct gsp *g, struct gsp_now now);
 
 void gsp__intents_free(struct gsp *g);
+
+/* gsp_intent_digest(), computed again only when the intents changed. */
+uint64_t gsp__digest(struct gsp *g);
 
 /* --- gossip/budget.c --- */
 

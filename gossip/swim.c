@@ -70,8 +70,8 @@ build(struct gsp *g, uint8_t type, uint32_t seq, const char *target,
 	if (!plain)
 		return NULL;
 	if (gsp_msg_encode(g->cluster, g->m[0].name, type, seq, target,
-			   gsp_intent_digest(g), recs, lens, n, g->sk, plain,
-			   cap, len)) {
+			   gsp__digest(g), recs, lens, n, g->sk, plain, cap,
+			   len)) {
 		free(plain);
 		return NULL;
 	}
@@ -464,6 +464,10 @@ open_packet(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 	if (s) {
 		s->digest = msg->digest;
 		s->has_digest = true;
+		if (msg->digest == gsp__digest(g))
+			s->differs_since = 0;
+		else if (!s->differs_since)
+			s->differs_since = now.ms ? now.ms : 1;
 	}
 	return s;
 fail:
@@ -691,6 +695,32 @@ min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* A peer whose intents have differed from ours for a while gets a
+ * push-pull now rather than at the next periodic one: piggyback carries a
+ * few intents per packet, so after many changes at once (a burst of
+ * drains, a node back with an old file) the periodic exchange alone would
+ * leave `drain --wait` waiting for it. At most one every REPAIR_MS, so a
+ * peer that lies about its digest costs little. */
+#define REPAIR_AFTER_MS 1000
+#define REPAIR_MS 2000
+
+static void
+repair(struct gsp *g, struct gsp_now now)
+{
+	if (now.ms < g->next_repair)
+		return;
+	for (size_t i = 1; i < g->n; i++) {
+		struct member *m = &g->m[i];
+		if (m->state != GSP_ALIVE || !m->differs_since ||
+		    now.ms - m->differs_since < REPAIR_AFTER_MS)
+			continue;
+		m->differs_since = now.ms; /* again after a while */
+		g->next_repair = now.ms + REPAIR_MS;
+		pushpull_to(g, &m->gossip, m->name);
+		return;
+	}
+}
+
 uint64_t
 gsp_tick(struct gsp *g, struct gsp_now now)
 {
@@ -737,6 +767,7 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 		if (pick(g, NULL, to, 1, true))
 			pushpull_to(g, &to[0]->gossip, to[0]->name);
 	}
+	repair(g, now);
 	gsp__reap(g, now);
 	rejoin(g, now);
 	next = min64(next, gsp__intent_tick(g, now));
