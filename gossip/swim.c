@@ -441,10 +441,13 @@ open_packet(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 		goto fail;
 	}
 	/* Cheap checks before a signature costs anything: a datagram comes
-	 * from the address its sender gossips from, and within the
-	 * verifications its source may spend. */
+	 * from the address and port its sender gossips from (every node
+	 * sends from its gossip socket), and within the verifications its
+	 * source may spend. */
 	const struct member *k = gsp__find(g, msg->sender);
-	if (from && k && k->alive.data && !same_ip(&from->ip, &k->gossip.ip)) {
+	if (from && k && k->alive.data &&
+	    (!same_ip(&from->ip, &k->gossip.ip) ||
+	     from->port != k->gossip.port)) {
 		reject(g, REJ(GSP_REJ_SOURCE));
 		goto fail;
 	}
