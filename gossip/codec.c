@@ -237,10 +237,14 @@ get_uint(const msgpack_object *o, uint64_t max, uint64_t *v)
 static int
 get_str(const msgpack_object *o, char *out, size_t cap)
 {
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= cap ||
-	    memchr(o->via.str.ptr, 0, o->via.str.size))
+	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size >= cap)
 		return -EBADMSG;
-	memcpy(out, o->via.str.ptr, o->via.str.size);
+	/* msgpack-c leaves ptr NULL for an empty string: no memchr or
+	 * memcpy on it, not even of 0 bytes. */
+	if (o->via.str.size && memchr(o->via.str.ptr, 0, o->via.str.size))
+		return -EBADMSG;
+	if (o->via.str.size)
+		memcpy(out, o->via.str.ptr, o->via.str.size);
 	out[o->via.str.size] = '\0';
 	return 0;
 }

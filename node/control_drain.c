@@ -135,7 +135,8 @@ arg_str(const msgpack_object *args, const char *key, bool required, char *buf,
 			return arg_error(err, errlen,
 					 "\"%s\" has a control character", key);
 	}
-	memcpy(buf, v->via.str.ptr, v->via.str.size);
+	if (v->via.str.size) /* msgpack-c: ptr NULL when empty */
+		memcpy(buf, v->via.str.ptr, v->via.str.size);
 	buf[v->via.str.size] = '\0';
 	return 0;
 }

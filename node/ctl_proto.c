@@ -205,7 +205,7 @@ ctl_str_eq(const msgpack_object *o, const char *s)
 	size_t n = strlen(s);
 
 	return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-	       memcmp(o->via.str.ptr, s, n) == 0;
+	       (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
 }
 
 const msgpack_object *
@@ -330,7 +330,8 @@ ctl_response_decode(const uint8_t *body, size_t len, struct ctl_response *resp,
 		goto bad;
 	}
 	if (v[2] ? v[2]->type != MSGPACK_OBJECT_STR ||
-			    memchr(v[2]->via.str.ptr, 0, v[2]->via.str.size)
+			    (v[2]->via.str.size &&
+			     memchr(v[2]->via.str.ptr, 0, v[2]->via.str.size))
 		 : !v[0]->via.boolean) {
 		*why = "\"error\" is missing or not a string";
 		goto bad;
@@ -342,7 +343,8 @@ ctl_response_decode(const uint8_t *body, size_t len, struct ctl_response *resp,
 		size_t n = v[2]->via.str.size;
 		if (n >= sizeof(resp->error))
 			n = sizeof(resp->error) - 1;
-		memcpy(resp->error, v[2]->via.str.ptr, n);
+		if (n)
+			memcpy(resp->error, v[2]->via.str.ptr, n);
 	}
 	resp->data = v[3] ? v[3] : &nil_object;
 	resp->live = true;
