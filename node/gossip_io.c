@@ -688,7 +688,10 @@ node_gossip_start(uv_loop_t *loop, const struct node_config *cfg,
 	uv_timer_init(loop, &ng->log_timer);
 	ng->udp.data = ng->timer.data = ng->log_timer.data = ng;
 	ng->open_handles = 3;
-	if ((r = uv_udp_bind(&ng->udp, sa, UV_UDP_REUSEADDR)) ||
+	/* No SO_REUSEADDR: with it, another process (any local user, the
+	 * port is unprivileged) could bind the same address and port and
+	 * take our datagrams, or send as us. */
+	if ((r = uv_udp_bind(&ng->udp, sa, 0)) ||
 	    (r = uv_udp_recv_start(&ng->udp, on_udp_alloc, on_udp)) ||
 	    (r = node_streams_open(loop, sa, on_frame, ng, &ng->streams))) {
 		snprintf(err, errlen, "cannot listen on %s for gossip: %s",

@@ -246,6 +246,19 @@ def scenario(c, args):
     check(out.returncode == 0, '(c) --check-config takes no lock: exit 0',
           out.stdout + out.stderr)
 
+    # Another process cannot bind lb2's gossip port, even asking for
+    # SO_REUSEADDR: it would take lb2's datagrams, or send as lb2.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((c.ip(2), 7946))
+        bound = True
+    except OSError:
+        bound = False
+    sock.close()
+    check(not bound, "(c) another process cannot bind lb2's gossip UDP "
+          "port with SO_REUSEADDR")
+
     # (b)
     conns = open_conns(400, c.ip(2), 7946, timeout=0.5)
     time.sleep(3.0)  # fall 2 at 200 ms: a dozen attempts
