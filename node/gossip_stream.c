@@ -6,14 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/source.h"
+
 #define CHUNK 65536 /* the least a growing buffer grows by */
 #define LEN_BYTES 4
-
-/* Where an inbound stream comes from, for the per-source cap. */
-struct source {
-	uint8_t family;
-	uint8_t bytes[16];
-};
 
 struct stream {
 	uv_tcp_t tcp;
@@ -21,7 +17,7 @@ struct stream {
 	uv_connect_t connect;
 	struct node_streams *ss;
 	bool outgoing;
-	struct source from; /* inbound only */
+	uint8_t from[NODE_SOURCE_LEN]; /* inbound only: its source */
 	uint8_t *buf;
 	size_t have, cap;
 	uint8_t *tx;
@@ -258,40 +254,24 @@ node_streams_push(struct node_streams *ss, const struct sockaddr *to,
 		stream_close(s);
 }
 
-/* An IPv6 source counts by its /64, what one host or site is commonly
- * given; IPv4, and IPv4 mapped into IPv6, by the address. */
 static int
-source_of(uv_tcp_t *tcp, struct source *src)
+source_of(uv_tcp_t *tcp, uint8_t src[NODE_SOURCE_LEN])
 {
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
 	int r = uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len);
 
-	memset(src, 0, sizeof(*src));
-	if (r)
-		return r;
-	if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)&ss;
-		src->family = 6;
-		memcpy(src->bytes, &s6->sin6_addr, 16);
-		if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			memset(src->bytes + 8, 0, 8);
-	} else {
-		const struct sockaddr_in *s4 = (const void *)&ss;
-		src->family = 4;
-		memcpy(src->bytes, &s4->sin_addr, 4);
-	}
-	return 0;
+	node_source_of(r ? NULL : (const struct sockaddr *)&ss, src);
+	return r;
 }
 
 static size_t
-count_source(const struct node_streams *ss, const struct source *src)
+count_source(const struct node_streams *ss, const uint8_t *src)
 {
 	size_t n = 0;
 
 	for (const struct stream *s = ss->list; s; s = s->next)
-		if (!s->outgoing && s->from.family == src->family &&
-		    !memcmp(s->from.bytes, src->bytes, sizeof(src->bytes)))
+		if (!s->outgoing && !memcmp(s->from, src, NODE_SOURCE_LEN))
 			n++;
 	return n;
 }
@@ -315,17 +295,17 @@ on_accept(uv_stream_t *server, int status)
 		stream_close(s);
 		return;
 	}
-	struct source src;
-	if (source_of(&s->tcp, &src)) {
+	uint8_t src[NODE_SOURCE_LEN];
+	if (source_of(&s->tcp, src)) {
 		stream_close(s);
 		return;
 	}
-	if (count_source(ss, &src) >= NODE_STREAMS_PER_SOURCE) {
+	if (count_source(ss, src) >= NODE_STREAMS_PER_SOURCE) {
 		ss->stats.over_source++;
 		stream_close(s);
 		return;
 	}
-	s->from = src;
+	memcpy(s->from, src, NODE_SOURCE_LEN);
 	if (uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read))
 		stream_close(s);
 }

@@ -4,26 +4,13 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-static void
-source_of(const struct sockaddr *sa, uint8_t out[NODE_MGUARD_SOURCE])
-{
-	memset(out, 0, NODE_MGUARD_SOURCE);
-	if (sa && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		out[0] = 4;
-		memcpy(out + 1, &s4->sin_addr, 4);
-	} else if (sa && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		out[0] = 6;
-		memcpy(out + 1, s6->sin6_addr.s6_addr, 8);
-	}
-}
+#include "node/source.h"
 
 void
 node_mguard_add(struct node_mguard *g, struct node_mguard_conn *c,
 		const struct sockaddr *peer, uint64_t now)
 {
-	source_of(peer, c->source);
+	node_source_of(peer, c->source);
 	c->since = now;
 	c->seq = ++g->seq;
 	c->cut = false;

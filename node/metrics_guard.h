@@ -18,9 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "node/source.h"
+
 struct sockaddr;
 
-#define NODE_MGUARD_SOURCE 9 /* family, then 4 or 8 address bytes */
+#define NODE_MGUARD_SOURCE NODE_SOURCE_LEN
 
 struct node_mguard_conn {
 	struct node_mguard_conn *prev, *next;

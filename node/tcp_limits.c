@@ -8,10 +8,12 @@
 #include <sodium.h>
 #include <sys/socket.h>
 
+#include "node/source.h"
+
 _Static_assert(NODE_TCP_LIMITS_KEY == crypto_shorthash_KEYBYTES,
 	       "SipHash key size");
 
-#define PREFIX_LEN 9 /* family tag, then 4 (IPv4) or 8 (IPv6 /64) bytes */
+#define PREFIX_LEN NODE_SOURCE_LEN
 #define FIRST_BUCKETS 64
 
 struct node_tcp_peer {
@@ -20,21 +22,6 @@ struct node_tcp_peer {
 	struct node_tcp_slot *head, *tail; /* most recently active first */
 	struct node_tcp_peer *next;	   /* hash chain */
 };
-
-static void
-prefix_of(const struct sockaddr *sa, uint8_t out[PREFIX_LEN])
-{
-	memset(out, 0, PREFIX_LEN);
-	if (sa && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		out[0] = 4;
-		memcpy(out + 1, &s4->sin_addr, 4);
-	} else if (sa && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		out[0] = 6;
-		memcpy(out + 1, s6->sin6_addr.s6_addr, 8);
-	}
-}
 
 static size_t
 bucket_of(const struct node_tcp_limits *l, const uint8_t prefix[PREFIX_LEN])
@@ -176,7 +163,7 @@ node_tcp_limits_add(struct node_tcp_limits *l, struct node_tcp_slot *s,
 {
 	uint8_t prefix[PREFIX_LEN];
 
-	prefix_of(peer, prefix);
+	node_source_of(peer, prefix);
 	s->peer = peer_get(l, prefix);
 	if (!s->peer)
 		return -ENOMEM;
