@@ -27,7 +27,7 @@ find(const struct gsp *g, const char *target)
  * racing a health check's automatic undrain stays. Then the issuer name
  * decides, the same way on every node. */
 static bool
-newer(const struct gsp_record *a, const struct gsp_record *b)
+newer(const struct intent_fields *a, const struct intent_fields *b)
 {
 	if (a->gen != b->gen)
 		return a->gen > b->gen;
@@ -37,7 +37,7 @@ newer(const struct gsp_record *a, const struct gsp_record *b)
 }
 
 static bool
-effective(const struct gsp_record *r, uint64_t unix_s)
+effective(const struct intent_fields *r, uint64_t unix_s)
 {
 	return r->drained && (!r->expires_at || unix_s < r->expires_at);
 }
@@ -88,8 +88,8 @@ plausible(struct gsp_now now, const struct gsp_record *r)
  * members first, then the newest; the same choice on every node, so
  * nodes that saw the same intents hold the same ones. */
 static bool
-keep_before(const struct gsp *g, const struct gsp_record *a,
-	    const struct gsp_record *b)
+keep_before(const struct gsp *g, const struct intent_fields *a,
+	    const struct intent_fields *b)
 {
 	bool ma = gsp__find((struct gsp *)g, a->subject) != NULL,
 	     mb = gsp__find((struct gsp *)g, b->subject) != NULL;
@@ -104,7 +104,7 @@ keep_before(const struct gsp *g, const struct gsp_record *a,
 /* Makes room for an intent about a new target when the table is full:
  * drops the one kept last, if @r is to be kept before it. */
 static bool
-make_room(struct gsp *g, const struct gsp_record *r)
+make_room(struct gsp *g, const struct intent_fields *r)
 {
 	size_t last = 0;
 
@@ -123,11 +123,42 @@ make_room(struct gsp *g, const struct gsp_record *r)
 	return true;
 }
 
+static void
+fields_of(const struct gsp_record *r, struct intent_fields *f)
+{
+	memset(f, 0, sizeof(*f));
+	memcpy(f->subject, r->subject, sizeof(f->subject));
+	memcpy(f->author, r->author, sizeof(f->author));
+	f->gen = r->gen;
+	f->drained = r->drained;
+	f->issued_at = r->issued_at;
+	f->expires_at = r->expires_at;
+	memcpy(f->user, r->user, sizeof(f->user));
+	memcpy(f->reason, r->reason, sizeof(f->reason));
+}
+
+/* Room for one more entry: the array grows by doubling, so a burst of
+ * new targets does not copy the table once per intent. */
+static bool
+grow(struct gsp *g)
+{
+	if (g->n_intents < g->cap_intents)
+		return true;
+	size_t cap = g->cap_intents ? 2 * g->cap_intents : 16;
+	struct intent *p = realloc(g->intents, cap * sizeof(*p));
+	if (!p)
+		return false;
+	g->intents = p;
+	g->cap_intents = cap;
+	return true;
+}
+
 int
 gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		  const uint8_t *rec, size_t len)
 {
 	struct gsp_cert cert;
+	struct intent_fields f;
 	struct intent *cur = find(g, r->subject);
 
 	if (cur && cur->rec.len == len && !memcmp(cur->rec.data, rec, len))
@@ -146,33 +177,29 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	if (gsp_record_check(r, cert.pk))
 		return REJ(GSP_REJ_SIGNATURE);
 
-	if (cur && !newer(r, &cur->r))
-		return newer(&cur->r, r) ? REJ(GSP_REJ_OLD) : 0;
-	if (!cur && !make_room(g, r))
+	fields_of(r, &f);
+	if (cur && !newer(&f, &cur->r))
+		return newer(&cur->r, &f) ? REJ(GSP_REJ_OLD) : 0;
+	if (!cur && !make_room(g, &f))
 		return REJ(GSP_REJ_BOUNDS);
 	if (r->gen > g->lamport)
 		g->lamport = r->gen;
 	if (!cur) {
-		struct intent *p =
-			realloc(g->intents, (g->n_intents + 1) * sizeof(*p));
-		if (!p)
+		if (!grow(g))
 			return 0;
-		g->intents = p;
 		/* Keep them sorted by target: the digest depends on order. */
 		size_t at = 0;
 		while (at < g->n_intents &&
 		       strcmp(g->intents[at].r.subject, r->subject) < 0)
 			at++;
 		memmove(&g->intents[at + 1], &g->intents[at],
-			(g->n_intents - at) * sizeof(*p));
+			(g->n_intents - at) * sizeof(g->intents[0]));
 		g->n_intents++;
 		cur = &g->intents[at];
 		memset(cur, 0, sizeof(*cur));
 	}
 	g->digest_dirty = true;
-	cur->r = *r;
-	cur->r.tbs = NULL;
-	cur->r.sig = NULL;
+	cur->r = f;
 	cur->expired_reported = false;
 	gsp__blob_set(&cur->rec, rec, len);
 	gsp__queue(g, QUEUE_INTENT, r->subject, rec, len);
@@ -274,7 +301,7 @@ gsp_intent_digest(const struct gsp *g)
 		return 0;
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
 	for (size_t i = 0; i < g->n_intents; i++) {
-		const struct gsp_record *r = &g->intents[i].r;
+		const struct intent_fields *r = &g->intents[i].r;
 		uint8_t v[8];
 		for (int k = 0; k < 8; k++)
 			v[k] = (uint8_t)(r->gen >> (56 - 8 * k));
@@ -362,6 +389,6 @@ gsp__intents_free(struct gsp *g)
 		free(g->intents[i].rec.data);
 	free(g->intents);
 	g->intents = NULL;
-	g->n_intents = 0;
+	g->n_intents = g->cap_intents = 0;
 	g->digest_dirty = true;
 }

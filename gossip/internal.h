@@ -109,9 +109,21 @@ struct member {
 	bool split;
 };
 
+/* What the table keeps of an intent's record (which is kept whole in
+ * rec): a decoded gsp_record is 7.5 KB, most of it row cells. */
+struct intent_fields {
+	char subject[GSP_NAME_LEN]; /* the target */
+	char author[GSP_NAME_LEN];  /* the issuer */
+	uint64_t gen;		    /* the version */
+	bool drained;
+	uint64_t issued_at, expires_at;
+	char user[GSP_NAME_LEN];
+	char reason[GSP_REASON_LEN];
+};
+
 /* The winning intent about one target. */
 struct intent {
-	struct gsp_record r; /* decoded (tbs/sig pointers not kept) */
+	struct intent_fields r;
 	struct blob rec;
 	bool expired_reported;
 };
@@ -182,7 +194,7 @@ struct gsp {
 	size_t n_tombs;
 
 	struct intent *intents; /* sorted by target */
-	size_t n_intents;
+	size_t n_intents, cap_intents;
 	uint64_t lamport; /* highest intent version seen */
 
 	uint64_t row_inc;  /* our row number */
