@@ -152,8 +152,10 @@ newline(struct jw *w, int depth)
 		fputs("  ", w->f);
 }
 
-/* JSON keys are strings: anything else is printed compact, and that
- * text becomes the key. */
+/* JSON keys are strings: a scalar is printed compact, and that text
+ * becomes the key; a map or an array becomes "(map)" or "(array)" (its
+ * text escaped again at every level of keys nested in keys would double
+ * with each). */
 static void
 put_key(struct jw *w, const msgpack_object *k, int depth)
 {
@@ -162,6 +164,12 @@ put_key(struct jw *w, const msgpack_object *k, int depth)
 
 	if (k->type == MSGPACK_OBJECT_STR) {
 		cli_json_string(w->f, k->via.str.ptr, k->via.str.size);
+		return;
+	}
+	if (k->type == MSGPACK_OBJECT_MAP || k->type == MSGPACK_OBJECT_ARRAY) {
+		fputs(k->type == MSGPACK_OBJECT_MAP ? "\"(map)\""
+						    : "\"(array)\"",
+		      w->f);
 		return;
 	}
 	FILE *m = open_memstream(&text, &len);
