@@ -173,6 +173,28 @@ test_prefixes(void **state)
 	node_tcp_limits_fini(&l);
 }
 
+/* On a dual-stack listener IPv4 clients arrive mapped into IPv6: each is
+ * its own source, the same as when it arrives as IPv4, not one /64 that
+ * every IPv4 client would share. */
+static void
+test_mapped_ipv4(void **state)
+{
+	struct node_tcp_limits l;
+	struct node_tcp_slot a, b, c;
+
+	node_tcp_limits_init(&l, KEY);
+	add(&l, &a, "::ffff:192.0.2.1");
+	add(&l, &b, "::ffff:198.51.100.7");
+	add(&l, &c, "192.0.2.1");
+	assert_int_equal(node_tcp_limits_peer_count(&a), 2);
+	assert_int_equal(node_tcp_limits_peer_count(&b), 1);
+	assert_int_equal(l.n_peers, 2);
+	node_tcp_limits_remove(&l, &a);
+	node_tcp_limits_remove(&l, &b);
+	node_tcp_limits_remove(&l, &c);
+	node_tcp_limits_fini(&l);
+}
+
 /* Thousands of sources: the table grows, every count stays right. */
 static void
 test_many_sources(void **state)
@@ -265,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_global_lru),
 		cmocka_unit_test(test_per_source),
 		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_mapped_ipv4),
 		cmocka_unit_test(test_many_sources),
 		cmocka_unit_test(test_output_budget),
 		cmocka_unit_test(test_out_of_memory),
