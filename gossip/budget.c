@@ -9,12 +9,6 @@
 
 #include <string.h>
 
-static uint64_t
-now_us(struct gsp_now now)
-{
-	return now.us ? now.us : now.ms * 1000;
-}
-
 /* GCRA: the theoretical arrival time @tat moves one @interval per
  * packet; a packet is within budget while it is at most @burst ahead. */
 static bool
@@ -31,7 +25,7 @@ take(uint64_t *tat, uint64_t now, uint64_t interval, uint64_t burst)
 bool
 gsp__budget_take(struct gsp *g, struct gsp_now now, const struct gsp_ip *ip)
 {
-	uint64_t t = now_us(now);
+	uint64_t t = gsp__now_us(now);
 	struct budget *slot = NULL, *idle = &g->budget[0];
 
 	if (!ip)

@@ -38,7 +38,7 @@ enum gsp_reject {
 	GSP_REJ_DECRYPT,    /* sealed with no key of ours, or forged */
 	GSP_REJ_PLAIN,	    /* plain packet while a keyring is set */
 	GSP_REJ_BOUNDS,	    /* a value no honest peer sends: a version, time
-			     * or count out of bounds, a taken NS name */
+			     * or count out of bounds */
 	GSP_REJ_SOURCE,	    /* a datagram from an address its sender does
 			     * not use, or beyond its verification budget */
 	GSP_REJ__COUNT,

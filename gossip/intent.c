@@ -163,7 +163,7 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 
 	if (cur && cur->rec.len == len && !memcmp(cur->rec.data, rec, len))
 		return 0;
-	if (!gsp_name_valid(r->subject) || r->inc != 0)
+	if (r->inc != 0) /* names were checked when decoded */
 		return REJ(GSP_REJ_DECODE);
 	if (!plausible(now, r))
 		return REJ(GSP_REJ_BOUNDS);

@@ -28,8 +28,9 @@
 #define INTENT_CLOCK_SHIFT 20
 /* An intent's expiry: at most this long after it was issued. */
 #define INTENT_TTL_MAX_S (UINT64_C(10) * 366 * 86400)
-/* Intents held. Past the cap, one about a known member replaces the
- * oldest about a name that is no member; others are refused. */
+/* Intents held. Past the cap a new one takes the place of the one
+ * ranked last (intents about members first, then the newest), if it ranks
+ * before it; otherwise it is refused. */
 #define INTENTS_MAX 512
 /* A rejection as a negative return value, and back. */
 #define REJ(reason) (-(int)(reason)-1)
@@ -54,6 +55,13 @@ static inline uint64_t
 sat_mul(uint64_t a, uint64_t b)
 {
 	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* The monotonic clock in microseconds (derived from ms when not given). */
+static inline uint64_t
+gsp__now_us(struct gsp_now now)
+{
+	return now.us ? now.us : now.ms * 1000;
 }
 
 /* A signed record as bytes, owned. */

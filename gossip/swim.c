@@ -15,12 +15,6 @@
 
 #define STREAM_MAX (4u << 20)
 
-static uint64_t
-us_of(struct gsp_now now)
-{
-	return now.us ? now.us : now.ms * 1000;
-}
-
 /* --- the outbox --- */
 
 static void
@@ -183,15 +177,15 @@ struct recs {
 	size_t n, total;
 };
 
-static bool
+/* Adds @b unless it is empty or the frame holds its most records. */
+static void
 add(struct recs *r, const struct blob *b)
 {
 	if (!b->data || r->n == GSP_MSG_RECS_MAX)
-		return false;
+		return;
 	r->recs[r->n] = b->data;
 	r->lens[r->n++] = b->len;
 	r->total += b->len + 8;
-	return true;
 }
 
 /* Adds blobs @at(0..n-1) starting at *@from and wrapping, while there is
@@ -208,11 +202,8 @@ add_paged(struct recs *r, size_t n, size_t *from,
 	if (!n)
 		return;
 	*from %= n;
-	for (; i < n && r->n < GSP_MSG_RECS_MAX; i++) {
-		const struct blob *b = at(g, (*from + i) % n);
-		if (b)
-			add(r, b);
-	}
+	for (; i < n && r->n < GSP_MSG_RECS_MAX; i++)
+		add(r, at(g, (*from + i) % n));
 	if (i < n)
 		*from = (*from + i) % n;
 }
@@ -226,7 +217,7 @@ intent_at(const struct gsp *g, size_t i)
 static const struct blob *
 row_at(const struct gsp *g, size_t i)
 {
-	return g->m[i].row_rec.data ? &g->m[i].row_rec : NULL;
+	return &g->m[i].row_rec;
 }
 
 /* Our full state: every member's alive and state records, then the
@@ -325,33 +316,46 @@ same_ip(const struct gsp_ip *a, const struct gsp_ip *b)
 	return a->family == b->family && !memcmp(a->bytes, b->bytes, n);
 }
 
-/* The sender's own alive record in @msg, decoded into @r, and the key its
- * certificate (our CA's, for that name, valid now) certifies. Returns its
- * index, or REJ(reason) when there is none that verifies. */
+/* The sender's own alive record in @msg, newer than the one we hold of
+ * it (@s, NULL when unknown), and the key its certificate (our CA's, for
+ * that name, valid now) certifies. Returns its index, or REJ(reason) when
+ * there is none that verifies; a record that is not newer costs no
+ * signature check. */
 static int
-own_alive(struct gsp *g, const struct gsp_msg *msg, struct gsp_record *r,
+own_alive(struct gsp *g, const struct gsp_msg *msg, const struct member *s,
 	  uint8_t *pk)
 {
-	for (size_t i = 0; i < msg->n_recs; i++) {
+	struct gsp_record *r = malloc(sizeof(*r)); /* 7.5 KB */
+	int rc = REJ(GSP_REJ_UNKNOWN);
+
+	for (size_t i = 0; r && i < msg->n_recs; i++) {
 		struct gsp_cert cert;
 		if (gsp_record_decode(msg->recs[i], msg->rec_len[i], r) ||
 		    r->kind != GSP_REC_ALIVE ||
 		    strcmp(r->subject, msg->sender) != 0 ||
 		    strcmp(r->author, msg->sender) != 0)
 			continue;
-		if (gsp_cert_decode(r->cert, r->cert_len, &cert))
-			return REJ(GSP_REJ_CERT);
-		int v = gsp_cert_verify(&cert, g->ca_pk, g->unix_s);
+		if (s && s->alive.data &&
+		    (r->gen < s->alive_gen ||
+		     (r->gen == s->alive_gen && r->inc <= s->alive_inc)))
+			break; /* what we already hold, or older */
+		int v = gsp_cert_decode(r->cert, r->cert_len, &cert)
+				? -EBADMSG
+				: gsp_cert_verify(&cert, g->ca_pk, g->unix_s);
 		if (v == GSP_ECERTEXPIRED)
-			return REJ(GSP_REJ_EXPIRED);
-		if (v || strcmp(cert.name, r->subject) != 0)
-			return REJ(GSP_REJ_CERT);
-		if (gsp_record_check(r, cert.pk))
-			return REJ(GSP_REJ_SIGNATURE);
-		memcpy(pk, cert.pk, GSP_PK_LEN);
-		return (int)i;
+			rc = REJ(GSP_REJ_EXPIRED);
+		else if (v || strcmp(cert.name, r->subject) != 0)
+			rc = REJ(GSP_REJ_CERT);
+		else if (gsp_record_check(r, cert.pk))
+			rc = REJ(GSP_REJ_SIGNATURE);
+		else {
+			memcpy(pk, cert.pk, GSP_PK_LEN);
+			rc = (int)i;
+		}
+		break;
 	}
-	return REJ(GSP_REJ_UNKNOWN);
+	free(r);
+	return rc;
 }
 
 /* Verifies the envelope: with the key we hold for its sender, or else
@@ -363,7 +367,6 @@ static struct member *
 authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
 {
 	struct member *s = gsp__find(g, msg->sender);
-	struct gsp_record *r;
 	uint8_t pk[GSP_PK_LEN];
 	int code = REJ(GSP_REJ_UNKNOWN);
 
@@ -380,16 +383,15 @@ authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
 		else
 			return s;
 	}
-	r = malloc(sizeof(*r));
-	int at = r ? own_alive(g, msg, r, pk) : REJ(GSP_REJ_UNKNOWN);
-	bool newer =
-		at >= 0 && (!s || !s->alive.data || r->gen > s->alive_gen ||
-			    (r->gen == s->alive_gen && r->inc > s->alive_inc));
-	free(r);
-	if (at < 0 && !(s && s->alive.data))
-		code = at; /* first contact: why its record did not do */
-	if (!newer || gsp_msg_check(msg, pk)) {
-		reject(g, newer ? REJ(GSP_REJ_SIGNATURE) : code);
+	int at = own_alive(g, msg, s, pk);
+	if (at < 0) {
+		/* First contact: why its record did not do; a known sender:
+		 * why the key we hold did not. */
+		reject(g, s && s->alive.data ? code : at);
+		return NULL;
+	}
+	if (gsp_msg_check(msg, pk)) {
+		reject(g, REJ(GSP_REJ_SIGNATURE));
 		return NULL;
 	}
 	int rc = gsp__apply(g, now, msg->recs[at], msg->rec_len[at]);
@@ -504,7 +506,7 @@ ack_received(struct gsp *g, struct gsp_now now, struct member *from,
 		if (t == from) {
 			/* From the last ping we sent: an answer to a retry
 			 * must not count the wait before it. */
-			uint64_t rtt = us_of(now) - t->probe_sent_us;
+			uint64_t rtt = gsp__now_us(now) - t->probe_sent_us;
 			t->rtt_us = t->rtt_us ? (7 * t->rtt_us + rtt) / 8 : rtt;
 			t->last_ack = now.ms;
 			observe_rtt(g, rtt);
@@ -653,7 +655,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 	if (m->probing && !m->retried &&
 	    now.ms >= m->probe_sent + g->t.probe_timeout_ms / 2) {
 		m->retried = true;
-		m->probe_sent_us = us_of(now);
+		m->probe_sent_us = gsp__now_us(now);
 		gsp__send(g, now, m, NULL, GSP_MSG_PING, m->probe_seq, m->name);
 	}
 	if (m->probing && !m->indirect_sent &&
@@ -664,7 +666,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 		 * hears about its death and can refute it. */
 		size_t n = m->state == GSP_DEAD ? 0 : pick(g, m, via, k, false);
 		m->indirect_sent = true;
-		m->probe_sent_us = us_of(now);
+		m->probe_sent_us = gsp__now_us(now);
 		gsp__send(g, now, m, NULL, GSP_MSG_PING, m->probe_seq, m->name);
 		for (size_t i = 0; i < n; i++)
 			gsp__send(g, now, via[i], NULL, GSP_MSG_PING_REQ,
@@ -684,7 +686,7 @@ probe_tick(struct gsp *g, struct gsp_now now, struct member *m)
 		m->retried = false;
 		m->probe_seq = gsp__rand32(g);
 		m->probe_sent = now.ms;
-		m->probe_sent_us = us_of(now);
+		m->probe_sent_us = gsp__now_us(now);
 		m->next_probe += g->t.probe_interval_ms;
 		if (m->next_probe <= now.ms)
 			m->next_probe = now.ms + g->t.probe_interval_ms;
@@ -780,8 +782,6 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 	if (g->n_seeds)
 		next = min64(next, g->next_join);
 	next = min64(next, g->next_pushpull);
-	if (expired)
-		next = min64(next, now.ms + 1000); /* until it is renewed */
 	for (size_t i = 1; i < g->n && !expired; i++) {
 		struct member *m = &g->m[i];
 		if (m->state == GSP_LEFT)
