@@ -349,8 +349,8 @@ bury(struct gsp *g, struct gsp_now now, const struct member *m)
  * costs anything. A generation is a wall-clock start time, so it cannot
  * be far in the future. Only a member raises its own incarnation: a
  * suspicion or death names the generation we hold and at most a small
- * step past its incarnation (one we may not have heard of yet; about
- * ourselves, one a hostile peer made up, which we still refute: the step
+ * step past the incarnation it announced (one we may not have heard of yet;
+ * about ourselves, one a hostile peer made up, which we still refute: the step
  * bounds how fast it can push ours towards the end). Returns 0,
  * REJ(reason), or 1 for a record to ignore quietly: a suspicion of a
  * generation whose alive record has not reached us yet. */
@@ -368,7 +368,12 @@ plausible(const struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		return 1;
 	if (r->gen < m->gen)
 		return 0; /* refused later as old */
-	return r->inc > sat_add(m->inc, INC_STEP_MAX) ? REJ(GSP_REJ_BOUNDS) : 0;
+	/* The step counts from the incarnation the member itself signed, not
+	 * from one a suspicion raised: a chain of steps taken here would
+	 * reach past what the subject accepts, and it could never refute. */
+	uint64_t base =
+		m == &g->m[0] || m->alive_gen != m->gen ? m->inc : m->alive_inc;
+	return r->inc > sat_add(base, INC_STEP_MAX) ? REJ(GSP_REJ_BOUNDS) : 0;
 }
 
 /* A member's alive record that arrives after a suspicion or death at the

@@ -426,6 +426,31 @@ own_cert_expired(uint64_t seed)
 	sim_fini(&s);
 }
 
+/* Two steps sent to one node in one packet: a suspicion a full step
+ * ahead, then a death a full step past that. The node that takes both
+ * gossips only the death, which the subject must still be able to
+ * refute. */
+static void
+chained_steps(uint64_t seed)
+{
+	struct sim s;
+	struct gsp_record r[2];
+
+	setup(&s, seed);
+	uint64_t gen = s.nodes[2].generation, inc = sim_inc(&s, 0, "n2");
+	about(&s, &r[0], GSP_REC_SUSPECT, 2, gen, inc + 1000);
+	about(&s, &r[1], GSP_REC_DEAD, 2, gen, inc + 1900);
+	send_as(&s, EVIL, 0, r, 2);
+	sim_run(&s, s.now + 15000);
+	CHECK(sim_all_see(&s, "n2", ALIVE_ONLY),
+	      "hostile: a death two steps ahead, told to one node, is refuted "
+	      "(n0 holds n2 at %llu, n2 at %llu)",
+	      (unsigned long long)sim_inc(&s, 0, "n2"),
+	      (unsigned long long)sim_inc(&s, 2, "n2"));
+	CHECK(still_works(&s, 1), "hostile: drains still work");
+	sim_fini(&s);
+}
+
 void
 hostile_scenarios(uint64_t seed)
 {
@@ -436,4 +461,5 @@ hostile_scenarios(uint64_t seed)
 	first_contact(seed + 505);
 	rekey(seed + 506);
 	own_cert_expired(seed + 507);
+	chained_steps(seed + 508);
 }
