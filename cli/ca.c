@@ -5,7 +5,7 @@
  *   cert issue  a node key pair and its certificate signed by the CA
  *   cert verify checks a certificate against the CA public key
  *
- * Formats in gossip/cert.h; file handling in node/keyfile.c.
+ * Formats in gossip/cert.h; file handling in common/keyfile.c.
  */
 #include "cli/cli.h"
 
@@ -21,7 +21,7 @@
 
 #include "gossip/cert.h"
 #include "gossip/error.h"
-#include "node/keyfile.h"
+#include "common/keyfile.h"
 
 const char cli_ca_usage[] =
 	"  pmgtmctl ca init --dir DIR [--force]\n"
@@ -43,10 +43,10 @@ const char cli_cert_usage[] =
 	"valid now\n"
 	"        (or at the given time), for that key and node name\n";
 
-/* Room for error lines from node/keyfile.c (paths included). */
+/* Room for error lines from common/keyfile.c (paths included). */
 #define ERR_MAX (PATH_MAX + 256)
 
-/* Reports a failure from node/keyfile.c and returns the exit code. */
+/* Reports a failure from common/keyfile.c and returns the exit code. */
 static int
 report(int rc, const char *err)
 {

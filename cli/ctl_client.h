@@ -1,5 +1,5 @@
 /*
- * pmgtmctl's side of the control protocol (node/ctl_proto.h): one
+ * pmgtmctl's side of the control protocol (common/ctl_proto.h): one
  * request, one response, over the daemon's unix socket.
  */
 #ifndef PMGTM_CLI_CTL_CLIENT_H
@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/ctl_proto.h"
+#include "common/ctl_proto.h"
 
 #define CLI_CTL_SOCKET_DEFAULT "/run/pmgtm/control.sock"
 #define CLI_CTL_TIMEOUT_MS 5000

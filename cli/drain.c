@@ -1,6 +1,6 @@
 /*
  * "drain" and "undrain": the local daemon signs an intent on behalf of the
- * calling unix user and gossips it (node/control_drain.h). With --wait,
+ * calling unix user and gossips it (node/control/drain.h). With --wait,
  * pmgtmctl then asks how far it has spread until every alive member has
  * it, the target has applied it and one zone TTL has passed since, so
  * resolvers have had the time to move; interrupting the wait does not
@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "cli/ctl_client.h"
-#include "node/config.h"
+#include "node/config/config.h"
 
 #define POLL_MS 200
 #define TIMEOUT_DEFAULT "2m"

@@ -9,7 +9,7 @@
 
 #include "cli/cli.h"
 #include "gossip/seal.h"
-#include "node/keyfile.h"
+#include "common/keyfile.h"
 
 const char cli_key_usage[] =
 	"pmgtmctl key generate --out FILE [--force]\n"

@@ -1,5 +1,5 @@
 /*
- * "reachability": the matrix the local daemon holds (node/control_reach.h)
+ * "reachability": the matrix the local daemon holds (node/control/reach.h)
  * as a table for people, rows = observers and columns = targets, then the
  * split views; --json prints the response's data as one line.
  *

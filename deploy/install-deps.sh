@@ -9,7 +9,7 @@ PKGS=(
 	# libraries
 	libuv1-dev libsodium-dev libmsgpack-dev libcmocka-dev libcyaml-dev
 	# libcyaml-dev does not depend on it, yet its .pc links -lyaml and
-	# node/config_schema.c uses yaml.h directly for error positions
+	# node/config/schema.c uses yaml.h directly for error positions
 	libyaml-dev
 	libmicrohttpd-dev libsystemd-dev
 	# tools the tests and benchmarks use

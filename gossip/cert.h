@@ -8,7 +8,7 @@
  * current time. All of it is pure: keys, times and bytes come in as
  * arguments. Callers must have called sodium_init() once.
  *
- * Files (written and read by node/keyfile.c and pmgtmctl):
+ * Files (written and read by common/keyfile.c and pmgtmctl):
  *
  *   ca.key   (mode 0600)              ca.pub (any mode)
  *   +--------------------------+      +--------------------------+

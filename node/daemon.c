@@ -8,16 +8,16 @@
 
 #include "dns/view.h"
 #include "gossip/gossip.h"
-#include "node/autodrain.h"
-#include "node/control.h"
-#include "node/control_cmds.h"
-#include "node/gossip_io.h"
-#include "node/listen.h"
-#include "node/log.h"
-#include "node/metrics.h"
-#include "node/notify.h"
-#include "node/metrics_fill.h"
-#include "node/view_build.h"
+#include "node/health/autodrain.h"
+#include "node/control/server.h"
+#include "node/control/commands.h"
+#include "node/cluster/gossip_io.h"
+#include "node/dns/service.h"
+#include "node/log/log.h"
+#include "node/obs/metrics.h"
+#include "node/obs/notify.h"
+#include "node/obs/metrics_fill.h"
+#include "node/dns/view_build.h"
 
 #define COOKIE_ROTATE_MS (60 * 60 * 1000) /* RFC 9018 suggests hourly-ish */
 

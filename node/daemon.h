@@ -9,8 +9,8 @@
 #include <uv.h>
 
 #include "dns/cookie.h"
-#include "node/config.h"
-#include "node/stats.h"
+#include "node/config/config.h"
+#include "node/dns/stats.h"
 
 struct dns_view;
 struct node_udp;

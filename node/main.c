@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/config.h"
+#include "node/config/config.h"
 #include "node/daemon.h"
-#include "node/log.h"
-#include "node/view_build.h"
+#include "node/log/log.h"
+#include "node/dns/view_build.h"
 #include "dns/view.h"
 
 static void

@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "node/keyfile.h"
+#include "common/keyfile.h"
 
 __attribute__((noreturn)) void
 evil_die(const char *fmt, const char *arg)

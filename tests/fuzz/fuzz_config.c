@@ -10,7 +10,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memfd_create */
 #endif
-#include "node/config.h"
+#include "node/config/config.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the control protocol (node/ctl_proto.c) and
+ * libFuzzer target for the control protocol (common/ctl_proto.c) and
  * pmgtmctl's JSON printer (cli/json.c, compiled in).
  *
  * The input is tried three ways: as a request body, as a response body,
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/ctl_proto.h"
+#include "common/ctl_proto.h"
 
 #include "cli/json.c"
 

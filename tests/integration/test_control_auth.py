@@ -31,7 +31,7 @@ from test_cluster import Cluster  # noqa: E402
 check = test_cluster.check
 BASE = 160  # 127.0.0.161..163
 NOBODY = 65534
-PER_UID = 8  # node/control.h NODE_CONTROL_PER_UID_MAX
+PER_UID = 8  # node/control/server.h NODE_CONTROL_PER_UID_MAX
 SLOTS = 64  # NODE_CONTROL_CLIENTS_MAX
 # Base Debian groups (base-passwd): the first that exists is the admin
 # group. setpriv hands it to the client directly, nobody is added to it.

@@ -1,6 +1,6 @@
 /*
  * Cluster identity: the certificate codec, signing and checking
- * (gossip/cert.c), and the key and certificate files (node/keyfile.c).
+ * (gossip/cert.c), and the key and certificate files (common/keyfile.c).
  *
  * Keys come from fixed seeds, so every run signs the same bytes. Expected
  * encodings are built byte by byte here, independently of the encoder.
@@ -24,7 +24,7 @@
 
 #include "gossip/cert.h"
 #include "gossip/error.h"
-#include "node/keyfile.h"
+#include "common/keyfile.h"
 
 #define NOW 1764241200u /* 2025-11-27T11:00:00Z */
 

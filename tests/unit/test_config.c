@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "node/config.h"
+#include "node/config/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
- * The control socket (node/control.c) on a real unix socket, driven by
+ * The control socket (node/control/server.c) on a real unix socket, driven by
  * pmgtmctl's client (cli/ctl_client.c, compiled in here) and by raw
- * sockets; and the members / status commands (node/control_cmds.c) for a
+ * sockets; and the members / status commands (node/control/commands.c) for a
  * standalone node and for two gossip state machines on a virtual clock.
  *
  * The server runs on this thread's libuv loop; each client scenario runs
@@ -28,8 +28,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "node/control.h"
-#include "node/ctl_proto.h"
+#include "node/control/server.h"
+#include "common/ctl_proto.h"
 
 #include "cli/ctl_client.c"
 

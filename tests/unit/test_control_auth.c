@@ -1,5 +1,5 @@
 /*
- * Who may do what on the control socket (node/control_auth.c): the
+ * Who may do what on the control socket (node/control/auth.c): the
  * decision from a command, the peer's credentials and the policy, with
  * its message, and the sharing of client slots between uids.
  */
@@ -12,9 +12,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "node/control.h"
-#include "node/control_auth.h"
-#include "node/ctl_proto.h"
+#include "node/control/server.h"
+#include "node/control/auth.h"
+#include "common/ctl_proto.h"
 
 #define DAEMON_UID 998
 #define ADMIN_GID 1500

@@ -1,5 +1,5 @@
 /*
- * The members and status commands (node/control_cmds.c): for a standalone
+ * The members and status commands (node/control/commands.c): for a standalone
  * node from its config, and for two gossip state machines that joined on
  * a virtual clock (2 ms each way, so RTTs are known exactly).
  */
@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "gossip/gossip.h"
-#include "node/config.h"
-#include "node/control_cmds.h"
-#include "node/ctl_proto.h"
+#include "node/config/config.h"
+#include "node/control/commands.h"
+#include "common/ctl_proto.h"
 
 #include "gspnet.h"
 

@@ -1,5 +1,5 @@
 /*
- * The control protocol codec (node/ctl_proto.c): round trips, the frame
+ * The control protocol codec (common/ctl_proto.c): round trips, the frame
  * reader, a table of malformed bodies.
  */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/ctl_proto.h"
+#include "common/ctl_proto.h"
 
 /* Hand-made bytes: each case spells out its msgpack. */
 struct bb {

@@ -1,5 +1,5 @@
 /*
- * The drain and drain_progress commands (node/control_drain.c), and what
+ * The drain and drain_progress commands (node/control/drain.c), and what
  * members and status show of intents, on three gossip state machines that
  * joined on a virtual clock (2 ms each way). The tests run in order on
  * one cluster: each leaves every member undrained for the next.
@@ -16,10 +16,10 @@
 #include <time.h>
 
 #include "gossip/gossip.h"
-#include "node/config.h"
-#include "node/control.h"
-#include "node/control_cmds.h"
-#include "node/ctl_proto.h"
+#include "node/config/config.h"
+#include "node/control/server.h"
+#include "node/control/commands.h"
+#include "common/ctl_proto.h"
 
 #include "gspnet.h"
 

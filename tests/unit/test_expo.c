@@ -1,5 +1,5 @@
 /*
- * The exposition writer (node/expo.c): exact text for counters, gauges
+ * The exposition writer (node/obs/expo.c): exact text for counters, gauges
  * and histograms, label escaping, the checks that keep a scrape valid
  * (names, duplicates, label sets), sticky errors, every allocation
  * failing in turn, and promtool's verdict on a sample when promtool is
@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "node/expo.h"
+#include "node/obs/expo.h"
 
 #define PROMTOOL "/usr/bin/promtool"
 

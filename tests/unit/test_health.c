@@ -1,5 +1,5 @@
 /*
- * The local health checks (node/health.c) against real things on
+ * The local health checks (node/health/checks.c) against real things on
  * 127.0.0.1: a TCP listener the test opens and closes, a tiny HTTP
  * responder that answers from a script (so rise/fall counting is checked
  * at exact attempt numbers, not at times), and /bin/sh commands.
@@ -26,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "node/config.h"
-#include "node/health.h"
+#include "node/config/config.h"
+#include "node/health/checks.h"
 
 #define WAIT_MS 3000 /* the most any one wait may take */
 

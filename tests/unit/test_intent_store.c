@@ -17,7 +17,7 @@
 
 #include "gossip/cert.h"
 #include "gossip/gossip.h"
-#include "node/intent_store.h"
+#include "node/cluster/intent_store.h"
 
 static const struct gsp_now T = { .ms = 1000, .unix_s = 1800000000 };
 

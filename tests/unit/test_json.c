@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/ctl_proto.h"
+#include "common/ctl_proto.h"
 
 #include "cli/json.c"
 

@@ -1,5 +1,5 @@
 /*
- * node/log.c and node/log_journal.c: journal field names from log keys,
+ * node/log/log.c and node/log/journal.c: journal field names from log keys,
  * the JOURNAL_STREAM check, and the lines node_log writes when stderr is
  * not the journal (stderr is swapped for a temporary file).
  *
@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "node/log.h"
-#include "node/log_journal.h"
+#include "node/log/log.h"
+#include "node/log/journal.h"
 
 /* ---- field names ----------------------------------------------------- */
 

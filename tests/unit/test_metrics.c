@@ -1,12 +1,12 @@
 /*
- * The /metrics endpoint (node/metrics.c) on 127.0.0.1 with a libuv TCP
+ * The /metrics endpoint (node/obs/metrics.c) on 127.0.0.1 with a libuv TCP
  * client on the same loop: status codes, headers and bodies for GET,
  * HEAD, other paths and other methods, a failing fill callback, close
  * with a client still connected, the connection limit and the limit per
  * client address (clients bound to 127.0.0.150-158), a port already
  * taken. Then the families
- * of a standalone node (node/metrics_fill.c, checked by promtool when
- * installed) and the /proc/PID/stat parser (node/procstat.c).
+ * of a standalone node (node/obs/metrics_fill.c, checked by promtool when
+ * installed) and the /proc/PID/stat parser (node/obs/procstat.c).
  *
  * Waits are bounded by a timer that fails the test. Every endpoint test
  * ends with node_metrics_close() and uv_loop_close() returning 0.
@@ -28,13 +28,13 @@
 #include <uv.h>
 
 #include "dns/view.h"
-#include "node/config.h"
-#include "node/expo.h"
-#include "node/metrics.h"
-#include "node/metrics_fill.h"
-#include "node/procstat.h"
-#include "node/stats.h"
-#include "node/view_build.h"
+#include "node/config/config.h"
+#include "node/obs/expo.h"
+#include "node/obs/metrics.h"
+#include "node/obs/metrics_fill.h"
+#include "node/obs/procstat.h"
+#include "node/dns/stats.h"
+#include "node/dns/view_build.h"
 
 #define WAIT_MS 3000
 #define PROMTOOL "/usr/bin/promtool"

@@ -1,5 +1,5 @@
 /*
- * Which /metrics connections are closed (node/metrics_guard.c), on a
+ * Which /metrics connections are closed (node/obs/metrics_guard.c), on a
  * virtual clock: the request deadline, reset by each response; per
  * source, only the most recent stalled connections stay; quick requests
  * are never stalled; sources are addresses, /64 for IPv6.
@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "node/metrics_guard.h"
+#include "node/obs/metrics_guard.h"
 
 #define DEADLINE 10000
 #define GRACE 1000

@@ -1,5 +1,5 @@
 /*
- * The reachability command (node/control_reach.c) on three gossip state
+ * The reachability command (node/control/reach.c) on three gossip state
  * machines that joined on a virtual clock (2 ms each way, LAN timings):
  * the healthy matrix, a one-way cut (lb1 -> lb3 datagrams lost) seen the
  * same way from every node with one split view per target, the heal, and
@@ -19,11 +19,11 @@
 #include <string.h>
 
 #include "gossip/gossip.h"
-#include "node/config.h"
-#include "node/control.h"
-#include "node/control_cmds.h"
-#include "node/control_reach.h"
-#include "node/ctl_proto.h"
+#include "node/config/config.h"
+#include "node/control/server.h"
+#include "node/control/commands.h"
+#include "node/control/reach.h"
+#include "common/ctl_proto.h"
 
 #include "gspnet.h"
 
@@ -432,7 +432,7 @@ test_one_way_cut(void **state)
 }
 
 /* A matrix larger than the frame: the write error sticks in the buffer
- * (node/control.c answers "response too large"), nothing overflows. */
+ * (node/control/server.c answers "response too large"), nothing overflows. */
 static void
 test_small_frame(void **state)
 {

@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "node/keyfile.h"
-#include "node/state_dir.h"
+#include "common/keyfile.h"
+#include "node/cluster/state_dir.h"
 
 struct dir {
 	char path[64];

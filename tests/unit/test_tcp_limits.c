@@ -1,5 +1,5 @@
 /*
- * The DNS-over-TCP limits (node/tcp_limits.c): which connection a
+ * The DNS-over-TCP limits (node/dns/tcp_limits.c): which connection a
  * newcomer pushes out (the least recently active of its source when the
  * source is past its share, else of the listener), source prefixes (/32,
  * /64), the share itself, the output budgets, a table that grows past
@@ -22,7 +22,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "node/tcp_limits.h"
+#include "node/dns/tcp_limits.h"
 
 void *__real_calloc(size_t n, size_t size);
 void *__wrap_calloc(size_t n, size_t size);

@@ -1,5 +1,5 @@
 /*
- * node/view_build.c: the NS set a cluster node serves from its members'
+ * node/dns/view_build.c: the NS set a cluster node serves from its members'
  * NS names, when members claim names that are not theirs.
  */
 #include <setjmp.h>
@@ -15,8 +15,8 @@
 #include "dns/cookie.h"
 #include "dns/view.h"
 #include "dnsq.h"
-#include "node/config.h"
-#include "node/view_build.h"
+#include "node/config/config.h"
+#include "node/dns/view_build.h"
 
 static struct dns_addr
 v4(uint8_t last)

@@ -1,0 +1,203 @@
+/*
+ * The scalar parsers behind the config: durations, IP addresses, socket
+ * addresses, DNS names and plain integers. Pure functions of their text,
+ * with no positions or messages; config.c adds those.
+ */
+#include "node/config/config.h"
+#include "node/config/schema.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Plain decimal only: "0x10", "+1" or "1e3" in a config are mistakes. */
+int
+node_config_u64_parse(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!is_digit(*s))
+		return -EINVAL;
+	for (; is_digit(*s); s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -EINVAL;
+	}
+	if (*s)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+node_duration_parse(const char *text, uint32_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = { { "ms", 1 },
+		      { "s", 1000 },
+		      { "m", 60000 },
+		      { "h", 3600000 },
+		      { "d", 86400000 } };
+	uint64_t v = 0;
+	size_t i;
+
+	if (!ms)
+		return -EINVAL;
+	*ms = 0;
+	if (!text || !is_digit(*text))
+		return -EINVAL;
+	for (; is_digit(*text); text++) {
+		v = v * 10 + (uint64_t)(*text - '0');
+		if (v > UINT32_MAX)
+			return -EINVAL;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(text, units[i].unit))
+			continue;
+		/* v <= 2^32 and unit < 2^27: the product cannot wrap. */
+		if (v * units[i].ms > UINT32_MAX)
+			return -EINVAL;
+		*ms = (uint32_t)(v * units[i].ms);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int
+node_ipaddr_parse(const char *text, struct node_ipaddr *out)
+{
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!text)
+		return -EINVAL;
+	if (inet_pton(AF_INET, text, out->bytes) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, out->bytes) == 1) {
+		out->family = AF_INET6;
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	return -EINVAL;
+}
+
+static int
+sockaddr_fill(struct node_sockaddr *out, const char *host, const char *port,
+	      uint16_t default_port)
+{
+	struct node_ipaddr ip;
+	uint64_t p = default_port;
+
+	if (port && node_config_u64_parse(port, 65535, &p))
+		return -EINVAL;
+	if (p == 0 || node_ipaddr_parse(host, &ip))
+		return -EINVAL;
+	if (ip.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		memcpy(&sin->sin_addr, ip.bytes, 4);
+		out->len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		memcpy(&sin6->sin6_addr, ip.bytes, 16);
+		out->len = sizeof(*sin6);
+	}
+	return 0;
+}
+
+int
+node_sockaddr_parse(const char *text, uint16_t default_port,
+		    struct node_sockaddr *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *port = NULL, *end;
+	struct in6_addr a6;
+	size_t len, hlen;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!text || (len = strlen(text)) == 0 || len >= sizeof(out->text))
+		return -EINVAL;
+	if (text[0] == '[') {
+		/* "[v6]" or "[v6]:port"; brackets are for IPv6 only. */
+		end = strchr(text, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return -EINVAL;
+		port = end[1] ? end + 2 : NULL;
+		hlen = (size_t)(end - text - 1);
+		if (hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			goto bad;
+	} else if (inet_pton(AF_INET6, text, &a6) == 1) {
+		memcpy(host, text, len + 1); /* bare IPv6, no port */
+	} else {
+		end = strchr(text, ':');
+		hlen = end ? (size_t)(end - text) : len;
+		if (hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text, hlen);
+		host[hlen] = '\0';
+		port = end ? end + 1 : NULL;
+		if (inet_pton(AF_INET, host, &a6) != 1)
+			goto bad;
+	}
+	if (sockaddr_fill(out, host, port, default_port))
+		goto bad;
+	memcpy(out->text, text, len + 1);
+	return 0;
+bad:
+	memset(out, 0, sizeof(*out));
+	return -EINVAL;
+}
+
+int
+node_config_dname_norm(const char *text, char out[NODE_DNAME_MAX + 1])
+{
+	size_t len = strlen(text), i, label = 0;
+
+	if (len && text[len - 1] == '.')
+		len--;
+	if (len == 0 || len > NODE_DNAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (c == '.') {
+			if (!label)
+				return -EINVAL;
+			label = 0;
+		} else if (is_digit(c) || (c >= 'a' && c <= 'z') || c == '-' ||
+			   c == '_') {
+			label++;
+		} else if (c >= 'A' && c <= 'Z') {
+			c = (char)(c - 'A' + 'a');
+			label++;
+		} else {
+			return -EINVAL;
+		}
+		if (label > 63)
+			return -EINVAL;
+		out[i] = c;
+	}
+	out[len] = '\0';
+	return 0;
+}

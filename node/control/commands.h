@@ -1,0 +1,67 @@
+/*
+ * The daemon's control commands: what pmgtmctl asks for, answered from
+ * the cluster state and the config (node/control/server.c carries the bytes).
+ *
+ *   members  {"members": [{"name", "state", "drained", "addresses",
+ *             "ns_name", "rtt_ms", "generation", "incarnation", "drain",
+ *             "state_since_s", "self", "gossip", "last_ack_s"}]}
+ *   status   {"name", "version", "drained", "mode", "zones", "serving",
+ *             "synced", "generation", "incarnation",
+ *             "peers": {"alive", "suspect", "dead", "left"},
+ *             "gossip": {"rejected": {reason: n}, "sent", "received",
+ *                        "bytes_sent", "bytes_received"} | nil}
+ *   drain, drain_progress   see node/control/drain.h
+ *   reachability            see node/control/reach.h
+ *
+ * Ages and RTTs are floats in seconds / milliseconds; nil where unknown
+ * (RTT of this node itself, or a peer never acked directly). A member's
+ * "drain" is nil unless an effective intent drains it, then {"by", "user",
+ * "reason", "at", "expires", "version"}.
+ */
+#ifndef PMGTM_NODE_CONTROL_COMMANDS_H
+#define PMGTM_NODE_CONTROL_COMMANDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "node/control/server.h"
+
+struct gsp;
+struct node_config;
+
+/* What the commands read, gathered at each call. */
+struct node_cmd_env {
+	const struct node_config *cfg;
+	const struct gsp *g; /* NULL: standalone, members is this node only */
+	uint64_t now_ms;     /* the gossip clock, for ages */
+	bool serving;	     /* the DNS view answers the zones normally */
+	uint64_t unix_s;     /* the wall clock, for intent times and expiry */
+	/* The same state machine as @g, writable, for the commands that
+	 * issue intents; NULL: they refuse. */
+	struct gsp *gm;
+	/* Sends what @gm queued now rather than at the next tick; may be
+	 * NULL (tests flush the outbox themselves). */
+	void (*kick)(void *ctx);
+	void *kick_ctx;
+};
+
+/* Pack the "data" object of each command with @pk. Return 0; a write
+ * that fails is kept as the buffer's sticky error (struct ctl_buf). */
+int node_cmd_members(const struct node_cmd_env *env, msgpack_packer *pk);
+int node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk);
+
+/* Runs command @cmd (a node_control_ops handler once @env is filled).
+ * Returns CTL_OK, CTL_REFUSED, or CTL_ERROR with a message (an unknown
+ * command among others). */
+int node_cmd_run(const struct node_cmd_env *env, const char *cmd,
+		 const msgpack_object *args, const struct ctl_peer *who,
+		 msgpack_packer *data, char *err, size_t errlen);
+
+/* The handler table for node_control_start(), with ctx the struct
+ * node_daemon: reads its config, gossip state and view at each call. */
+extern const struct node_control_ops node_control_daemon_ops;
+
+#endif
