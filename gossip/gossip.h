@@ -221,8 +221,9 @@ struct gsp_intent {
 	uint64_t expires_at; /* unix seconds, 0: never */
 };
 
-/* Issues an intent about @target and spreads it. Returns the version (> 0)
- * or a negative errno (-EINVAL for a bad name or reason). */
+/* Issues an intent about @target and spreads it: the next gsp_tick() sends
+ * it to gossip_fanout members, whenever the last round was. Returns the
+ * version (> 0) or a negative errno (-EINVAL for a bad name or reason). */
 int64_t gsp_drain(struct gsp *g, struct gsp_now now, const char *target,
 		  bool drained, const char *user, const char *reason,
 		  uint64_t expires_at);

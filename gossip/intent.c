@@ -241,6 +241,9 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	if (gsp_record_decode(buf, len, &d) ||
 	    gsp__intent_apply(g, now, &d, buf, len) != 1)
 		return -EINVAL;
+	/* An operator waits for it: it leaves with the next tick, not with
+	 * the next gossip round. */
+	g->next_gossip = now.ms;
 	return (int64_t)r.gen;
 }
 
