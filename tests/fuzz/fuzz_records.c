@@ -695,7 +695,9 @@ check_end(struct sim *s)
 					      "reach every honest node");
 		a.drained = false;
 	}
-	if (!all_honest_see(s, 1u << GSP_ALIVE, 0, HONEST - 1))
+	/* A suspicion the compromised node's own state machine raised while
+	 * the drains spread is refuted, not fatal. */
+	if (!run_until(s, SETTLE_MS, settled, NULL))
 		broken(s, "an honest member is not alive at the end");
 	check_deadlines(s);
 }
