@@ -5,7 +5,6 @@
  */
 #include "node/config/config.h"
 #include "node/config/schema.h"
-#include "node/control/auth.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -159,7 +158,7 @@ conv_group(struct load *ld, const char *path, const char *text, char **out,
 	   gid_t *gid)
 {
 	char b[72];
-	int r = node_control_group_lookup(text, gid);
+	int r = node_group_lookup(text, gid);
 
 	if (r == -ENOMEM)
 		return oom(ld);

@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "node/log/log.h"
+
 enum node_drain_mode {
 	NODE_DRAIN_REDIRECT = 0,
 	NODE_DRAIN_REFUSE,
@@ -24,18 +26,6 @@ enum node_drain_mode {
 enum node_profile {
 	NODE_PROFILE_LAN = 0,
 	NODE_PROFILE_WAN,
-};
-
-enum node_log_level {
-	NODE_LOG_DEBUG = 0,
-	NODE_LOG_INFO,
-	NODE_LOG_WARN,
-	NODE_LOG_ERROR,
-};
-
-enum node_log_format {
-	NODE_LOG_LOGFMT = 0,
-	NODE_LOG_JSON,
 };
 
 enum node_check_type {
@@ -162,6 +152,11 @@ void node_config_free(struct node_config *cfg);
 /* Parse "500ms", "30s", "2m", "2h", "1d" into milliseconds; 0 or -EINVAL. */
 __attribute__((warn_unused_result)) int node_duration_parse(const char *text,
 							    uint32_t *ms);
+
+/* The gid of group @name from the group database (files or NSS).
+ * 0, -ENOENT when there is no such group, or another negative errno. */
+__attribute__((warn_unused_result)) int node_group_lookup(const char *name,
+							  gid_t *gid);
 
 /* Parse an IPv4/IPv6 literal; 0 or -EINVAL. */
 __attribute__((warn_unused_result)) int

@@ -1,7 +1,6 @@
 #include "node/control/auth.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +8,6 @@
 
 #include "node/control/server.h"
 #include "common/ctl_proto.h"
-
-#define GROUP_BUF_MAX (1024 * 1024) /* a group with very many members */
 
 /* Listed here, not at each command, so that forgetting a new command
  * leaves it closed rather than open. */
@@ -95,34 +92,4 @@ node_control_admit(uid_t uid, size_t admitted, size_t of_uid)
 	if (admitted >= NODE_CONTROL_CLIENTS_MAX - NODE_CONTROL_ROOT_KEPT)
 		return NODE_CONTROL_FULL;
 	return NODE_CONTROL_ADMIT;
-}
-
-int
-node_control_group_lookup(const char *name, gid_t *gid)
-{
-	long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
-	size_t cap = hint > 0 ? (size_t)hint : 4096;
-	struct group gr, *res = NULL;
-	int r;
-
-	for (;;) {
-		char *buf = malloc(cap);
-
-		if (!buf)
-			return -ENOMEM;
-		r = getgrnam_r(name, &gr, buf, cap, &res);
-		if (r == 0 && res)
-			*gid = res->gr_gid;
-		free(buf);
-		if (r != ERANGE || cap >= GROUP_BUF_MAX)
-			break;
-		cap *= 2;
-	}
-	/* Not found is 0 and no result, but some NSS modules say so with
-	 * an errno (getgrnam_r(3)). */
-	if (r == ENOENT || r == ESRCH)
-		return -ENOENT;
-	if (r)
-		return -r;
-	return res ? 0 : -ENOENT;
 }

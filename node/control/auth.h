@@ -11,7 +11,7 @@
  * the last NODE_CONTROL_ROOT_KEPT are for uid 0 only, so root can always
  * connect to drain or look.
  *
- * Pure decisions, no I/O, except node_control_group_lookup().
+ * Pure decisions, no I/O.
  */
 #ifndef PMGTM_NODE_CONTROL_AUTH_H
 #define PMGTM_NODE_CONTROL_AUTH_H
@@ -67,10 +67,5 @@ enum node_control_admit {
  * @of_uid of them with the same uid (NODE_CONTROL_CLIENTS_MAX in all). */
 enum node_control_admit node_control_admit(uid_t uid, size_t admitted,
 					   size_t of_uid);
-
-/* The gid of group @name from the group database (files or NSS).
- * 0, -ENOENT when there is no such group, or another negative errno. */
-__attribute__((warn_unused_result)) int
-node_control_group_lookup(const char *name, gid_t *gid);
 
 #endif

@@ -12,7 +12,17 @@
 #ifndef PMGTM_NODE_LOG_LOG_H
 #define PMGTM_NODE_LOG_LOG_H
 
-#include "node/config/config.h"
+enum node_log_level {
+	NODE_LOG_DEBUG = 0,
+	NODE_LOG_INFO,
+	NODE_LOG_WARN,
+	NODE_LOG_ERROR,
+};
+
+enum node_log_format {
+	NODE_LOG_LOGFMT = 0,
+	NODE_LOG_JSON,
+};
 
 /* Sets level and format and looks again whether stderr is the journal;
  * called at start and on every reload. */

@@ -14,6 +14,7 @@
 
 #include "node/control/server.h"
 #include "node/control/auth.h"
+#include "node/config/config.h"
 #include "common/ctl_proto.h"
 
 #define DAEMON_UID 998
@@ -244,11 +245,11 @@ test_group_lookup(void **state)
 	gid_t gid = 12345;
 
 	(void)state;
-	assert_int_equal(node_control_group_lookup("root", &gid), 0);
+	assert_int_equal(node_group_lookup("root", &gid), 0);
 	assert_int_equal(gid, 0);
-	assert_int_equal(node_control_group_lookup("pmgtm-no-such-group", &gid),
+	assert_int_equal(node_group_lookup("pmgtm-no-such-group", &gid),
 			 -ENOENT);
-	assert_int_equal(node_control_group_lookup("", &gid), -ENOENT);
+	assert_int_equal(node_group_lookup("", &gid), -ENOENT);
 }
 
 int
