@@ -53,7 +53,8 @@ CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 FAMILIES = [
     'pmgtm_build_info', 'pmgtm_dns_requests_total',
-    'pmgtm_dns_responses_total', 'pmgtm_drained', 'pmgtm_serving',
+    'pmgtm_dns_responses_total', 'pmgtm_dns_cookies_total',
+    'pmgtm_drained', 'pmgtm_serving',
     'pmgtm_members', 'pmgtm_member_drained', 'pmgtm_peer_reachable',
     'pmgtm_peer_rtt_seconds', 'pmgtm_gossip_packets_total',
     'pmgtm_gossip_rejected_total', 'pmgtm_health_check_up',

@@ -325,7 +325,7 @@ test_view_swap_applies_to_next_query(void **state)
 	close(t);
 }
 
-/* The server cookie is stamped with the service's clock. */
+/* Server cookies are stamped and checked with the service's clock. */
 static void
 test_cookie_uses_service_clock(void **state)
 {
@@ -345,6 +345,24 @@ test_cookie_uses_service_clock(void **state)
 	assert_memory_equal(x->r.cookie + 12, stamp, 4);
 	assert_true(dns_cookie_valid(&x->secrets, c, x->r.cookie + 8, 16, ip, 4,
 				     x->now));
+
+	/* Sent back within the hour it is valid; an hour and a second
+	 * later it is not, and the query is still answered. */
+	memcpy(c + 8, x->r.cookie + 8, 16);
+	o.cookie_len = 24;
+	x->now += 3600;
+	ask_udp(x, fd, &o);
+	assert_answer(x, 1, "192.0.2.1");
+	x->now += 1;
+	ask_udp(x, fd, &o);
+	assert_answer(x, 1, "192.0.2.1");
+	assert_int_equal(x->r.cookie_len, 24);
+	o.edns = false;
+	ask_udp(x, fd, &o);
+	assert_int_equal(node_stats_cookies(&x->stats, DNS_COOKIE_CLIENT), 1);
+	assert_int_equal(node_stats_cookies(&x->stats, DNS_COOKIE_VALID), 1);
+	assert_int_equal(node_stats_cookies(&x->stats, DNS_COOKIE_INVALID), 1);
+	assert_int_equal(node_stats_cookies(&x->stats, DNS_COOKIE_NONE), 1);
 	close(fd);
 }
 
