@@ -24,6 +24,8 @@ struct node_tcp;
 /* Seconds for cookie timestamps (wraps); @ctx is the service's clock_ctx. */
 typedef uint32_t (*node_dns_clock_fn)(void *ctx);
 
+/* Every pointer but cookies is set (view and *view too) before a
+ * listener opens. */
 struct node_dns_service {
 	uv_loop_t *loop;
 	/* The owner swaps *view whole; each query reads the current one. */

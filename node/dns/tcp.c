@@ -298,6 +298,8 @@ node_tcp_open(const struct node_dns_service *svc,
 	uint8_t key[NODE_TCP_LIMITS_KEY];
 	int r;
 
+	assert(svc->loop && svc->view && *svc->view && svc->stats &&
+	       svc->clock);
 	*out = NULL;
 	if (!t)
 		return -ENOMEM;

@@ -5,6 +5,7 @@
  */
 #include "node/dns/service.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,8 @@ node_udp_open(const struct node_dns_service *svc,
 	struct node_udp *u = calloc(1, sizeof(*u));
 	int one = 1, r;
 
+	assert(svc->loop && svc->view && *svc->view && svc->stats &&
+	       svc->clock);
 	*out = NULL;
 	if (!u)
 		return -ENOMEM;
