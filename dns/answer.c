@@ -178,6 +178,25 @@ put_ns(struct dns_wr *wr, const struct dns_vzone *z, uint16_t *ancount,
 	}
 }
 
+/* RFC 7873 §5.2.3-5.2.5: whatever the server cookie, the query is
+ * answered and gets a fresh one; only the outcome differs. */
+static enum dns_cookie_state
+cookie_state(const struct query *qr, const struct dns_req *req)
+{
+	const struct dns_edns *e = &qr->edns;
+
+	if (!e->cookie)
+		return DNS_COOKIE_NONE;
+	if (!e->server_cookie_len)
+		return DNS_COOKIE_CLIENT;
+	if (req->cookies &&
+	    dns_cookie_valid(req->cookies, e->client_cookie, e->server_cookie,
+			     e->server_cookie_len, req->client_ip,
+			     req->client_iplen, req->now))
+		return DNS_COOKIE_VALID;
+	return DNS_COOKIE_INVALID;
+}
+
 /* Size of the OPT record we will add. */
 static size_t
 opt_len(const struct dns_view *v, const struct query *qr,
@@ -350,6 +369,7 @@ dns_answer(const struct dns_view *v, const struct dns_req *req,
 	res->zone = -1;
 	res->qtype = 0;
 	res->rcode = -1;
+	res->cookie = DNS_COOKIE_NONE;
 	if (qlen < HDR_LEN || (q[2] & 0x80))
 		return DNS_DROP;
 	if (OPCODE(q[2] << 8) != 0)
@@ -358,6 +378,7 @@ dns_answer(const struct dns_view *v, const struct dns_req *req,
 		return bare(q, out, cap, (uint16_t)(q[2] << 8) & F_RD,
 			    DNS_RCODE_FORMERR, res);
 	res->qtype = qr.qtype;
+	res->cookie = cookie_state(&qr, req);
 
 	/* Response size limit: 512 without EDNS, else the client's size
 	 * within [512, 1232]; TCP: the whole buffer. */

@@ -26,11 +26,28 @@ struct dns_req {
 	const struct dns_cookie_secrets *cookies; /* NULL: no cookies */
 };
 
+/*
+ * What the query's COOKIE option showed (RFC 7873 §5.2). Only VALID
+ * proves the client saw an earlier answer of ours at that address; an
+ * INVALID server cookie (forged, for another address, made with a secret
+ * older than the previous one, or out of its time window) is answered as
+ * if the query carried its client cookie alone.
+ */
+enum dns_cookie_state {
+	DNS_COOKIE_NONE = 0, /* no cookie, or the query could not be read */
+	DNS_COOKIE_CLIENT,   /* a client cookie alone */
+	DNS_COOKIE_VALID,    /* a server cookie we issued, current or previous
+				secret, within its time window */
+	DNS_COOKIE_INVALID,  /* any other server cookie */
+	DNS_COOKIE__COUNT,
+};
+
 /* What the query was and what became of it, for metrics and logs. */
 struct dns_result {
 	int zone;	/* index in the view, -1 outside every zone */
 	uint16_t qtype; /* 0 when the question could not be read */
 	int rcode;	/* extended rcode sent, -1 when dropped */
+	enum dns_cookie_state cookie;
 };
 
 #define DNS_DROP (-1)

@@ -21,12 +21,6 @@
 
 #define COOKIE_ROTATE_MS (60 * 60 * 1000) /* RFC 9018 suggests hourly-ish */
 
-uint32_t
-node_daemon_now(void)
-{
-	return (uint32_t)time(NULL);
-}
-
 static void
 rotate_cookie_secret(uv_timer_t *h)
 {
@@ -208,6 +202,8 @@ reload(struct node_daemon *d)
 
 	struct node_config *old = d->cfg;
 	d->cfg = cfg;
+	d->dns.tcp_idle_timeout_ms = cfg->dns.tcp_idle_timeout_ms;
+	d->dns.tcp_max_connections = cfg->dns.tcp_max_connections;
 	node_log_setup(cfg->log.level, cfg->log.format);
 	set_view(d, v);
 	/* Checks that did not change keep running, with their state. */
@@ -321,10 +317,10 @@ open_listeners(struct node_daemon *d)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct node_sockaddr *a = &d->cfg->dns.listen[i];
-		int r = node_udp_open(d, a, &d->udp[i]);
+		int r = node_udp_open(&d->dns, a, &d->udp[i]);
 		d->n_listen = i + 1;
 		if (!r)
-			r = node_tcp_open(d, a, &d->tcp[i]);
+			r = node_tcp_open(&d->dns, a, &d->tcp[i]);
 		if (r) {
 			node_log(NODE_LOG_ERROR, "cannot listen", "addr",
 				 a->text, "error", uv_strerror(r), NULL);
@@ -361,6 +357,15 @@ node_daemon_run(struct node_config *cfg)
 		return 1;
 	}
 	uv_loop_init(&d->loop);
+	d->dns = (struct node_dns_service){
+		.loop = &d->loop,
+		.view = &d->view,
+		.cookies = &d->cookies,
+		.stats = &d->stats,
+		.clock = node_dns_clock_wall,
+		.tcp_idle_timeout_ms = cfg->dns.tcp_idle_timeout_ms,
+		.tcp_max_connections = cfg->dns.tcp_max_connections,
+	};
 	uv_timer_init(&d->loop, &d->sync_timer);
 	d->sync_timer.data = d;
 	if (cfg->has_cluster &&

@@ -10,6 +10,7 @@
 
 #include "dns/cookie.h"
 #include "node/config/config.h"
+#include "node/dns/service.h"
 #include "node/dns/stats.h"
 
 struct dns_view;
@@ -29,6 +30,7 @@ struct node_daemon {
 	struct node_udp **udp;
 	struct node_tcp **tcp;
 	size_t n_listen;
+	struct node_dns_service dns; /* what the listeners see */
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t cookie_timer;
@@ -55,8 +57,5 @@ struct node_daemon {
 /* Loads nothing: starts listeners for @cfg (taking ownership of it) and
  * runs the loop until SIGTERM/SIGINT. Returns the process exit code. */
 int node_daemon_run(struct node_config *cfg);
-
-/* The seconds clock used for cookies. */
-uint32_t node_daemon_now(void);
 
 #endif

@@ -13,6 +13,13 @@ static const char *const rcode_names[NODE_RC__COUNT] = {
 	"REFUSED", "BADVERS", "dropped",  "other",
 };
 
+static const char *const cookie_names[DNS_COOKIE__COUNT] = {
+	"none",
+	"client",
+	"valid",
+	"invalid",
+};
+
 const char *
 node_qtype_name(enum node_qtype qt)
 {
@@ -23,6 +30,12 @@ const char *
 node_rcode_name(enum node_rcode rc)
 {
 	return (unsigned)rc < NODE_RC__COUNT ? rcode_names[rc] : "other";
+}
+
+const char *
+node_cookie_name(enum dns_cookie_state c)
+{
+	return (unsigned)c < DNS_COOKIE__COUNT ? cookie_names[c] : "none";
 }
 
 int
@@ -96,6 +109,8 @@ node_stats_count(struct node_stats *s, enum dns_proto proto,
 	s->requests[(z * 2 + (proto == DNS_TCP)) * NODE_QT__COUNT +
 		    qtype_of(r->qtype)]++;
 	s->responses[z * NODE_RC__COUNT + rcode_of(r->rcode)]++;
+	if ((unsigned)r->cookie < DNS_COOKIE__COUNT)
+		s->cookies[r->cookie]++;
 }
 
 void
@@ -130,4 +145,10 @@ node_stats_responses(const struct node_stats *s, size_t zone,
 	if (!s->responses || zone > s->n_zones || rc >= NODE_RC__COUNT)
 		return 0;
 	return s->responses[zone * NODE_RC__COUNT + rc];
+}
+
+uint64_t
+node_stats_cookies(const struct node_stats *s, enum dns_cookie_state c)
+{
+	return (unsigned)c < DNS_COOKIE__COUNT ? s->cookies[c] : 0;
 }

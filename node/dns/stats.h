@@ -53,6 +53,7 @@ struct node_stats {
 	uint64_t time_sum_ns;
 	uint64_t *requests;  /* [n_zones + 1][2 protos][NODE_QT__COUNT] */
 	uint64_t *responses; /* [n_zones + 1][NODE_RC__COUNT] */
+	uint64_t cookies[DNS_COOKIE__COUNT]; /* every query, by its cookie */
 };
 
 /* Sizes the counters for @n_zones zones (a reload with another zone list
@@ -75,8 +76,14 @@ uint64_t node_stats_requests(const struct node_stats *s, size_t zone, int proto,
 uint64_t node_stats_responses(const struct node_stats *s, size_t zone,
 			      enum node_rcode rc);
 
+uint64_t node_stats_cookies(const struct node_stats *s,
+			    enum dns_cookie_state c);
+
 const char *node_qtype_name(enum node_qtype qt);
 
 const char *node_rcode_name(enum node_rcode rc);
+
+/* "none", "client", "valid", "invalid". */
+const char *node_cookie_name(enum dns_cookie_state c);
 
 #endif

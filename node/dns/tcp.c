@@ -21,8 +21,6 @@
 #include <sodium.h>
 
 #include "dns/answer.h"
-#include "node/daemon.h"
-#include "node/log/log.h"
 #include "node/dns/stats.h"
 #include "node/dns/tcp_limits.h"
 
@@ -30,7 +28,7 @@
 
 struct node_tcp {
 	uv_tcp_t server;
-	struct node_daemon *d;
+	const struct node_dns_service *svc;
 	struct node_tcp_limits lim; /* every open connection is in it */
 	uint8_t scratch[MSG_BUF];   /* each answer is written here first */
 };
@@ -150,20 +148,21 @@ static int
 answer_one(struct conn *c, const uint8_t *q, size_t len)
 {
 	struct node_tcp *t = c->t;
+	const struct node_dns_service *svc = t->svc;
 	uint8_t *out = t->scratch;
 	struct dns_req req = {
 		.proto = DNS_TCP,
-		.now = node_daemon_now(),
-		.cookies = &t->d->cookies,
+		.now = svc->clock(svc->clock_ctx),
+		.cookies = svc->cookies,
 	};
 	struct dns_result res;
 
 	req.client_iplen = (size_t)client_ip(&c->peer, &req.client_ip);
 	uint64_t t0 = uv_hrtime();
-	int n = dns_answer(t->d->view, &req, q, len, out + 2, DNS_MSG_MAX,
+	int n = dns_answer(*svc->view, &req, q, len, out + 2, DNS_MSG_MAX,
 			   &res);
-	node_stats_time(&t->d->stats, uv_hrtime() - t0, 1);
-	node_stats_count(&t->d->stats, DNS_TCP, &res);
+	node_stats_time(svc->stats, uv_hrtime() - t0, 1);
+	node_stats_count(svc->stats, DNS_TCP, &res);
 	if (n < 0)
 		return 0;
 	out[0] = (uint8_t)(n >> 8);
@@ -248,7 +247,7 @@ static void
 on_connection(uv_stream_t *server, int status)
 {
 	struct node_tcp *t = server->data;
-	const struct node_config *cfg = t->d->cfg;
+	const struct node_dns_service *svc = t->svc;
 
 	if (status < 0)
 		return;
@@ -260,8 +259,8 @@ on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	c->t = t;
-	uv_tcp_init(&t->d->loop, &c->tcp);
-	uv_timer_init(&t->d->loop, &c->idle);
+	uv_tcp_init(svc->loop, &c->tcp);
+	uv_timer_init(svc->loop, &c->idle);
 	c->tcp.data = c->idle.data = c;
 	c->handles = 2;
 	int len = sizeof(c->peer);
@@ -277,11 +276,11 @@ on_connection(uv_stream_t *server, int status)
 	}
 	struct node_tcp_slot *v;
 	while ((v = node_tcp_limits_victim(&t->lim, &c->slot,
-					   cfg->dns.tcp_max_connections)))
+					   svc->tcp_max_connections)))
 		conn_close(slot_conn(v));
 	uv_tcp_nodelay(&c->tcp, 1);
-	uv_timer_start(&c->idle, on_idle, cfg->dns.tcp_idle_timeout_ms,
-		       cfg->dns.tcp_idle_timeout_ms);
+	uv_timer_start(&c->idle, on_idle, svc->tcp_idle_timeout_ms,
+		       svc->tcp_idle_timeout_ms);
 	serve(c);
 }
 
@@ -292,20 +291,22 @@ server_free(uv_handle_t *h)
 }
 
 int
-node_tcp_open(struct node_daemon *d, const struct node_sockaddr *addr,
-	      struct node_tcp **out)
+node_tcp_open(const struct node_dns_service *svc,
+	      const struct node_sockaddr *addr, struct node_tcp **out)
 {
 	struct node_tcp *t = calloc(1, sizeof(*t));
 	uint8_t key[NODE_TCP_LIMITS_KEY];
 	int r;
 
+	assert(svc->loop && svc->view && *svc->view && svc->stats &&
+	       svc->clock);
 	*out = NULL;
 	if (!t)
 		return -ENOMEM;
-	t->d = d;
+	t->svc = svc;
 	randombytes_buf(key, sizeof(key));
 	node_tcp_limits_init(&t->lim, key);
-	r = uv_tcp_init(&d->loop, &t->server);
+	r = uv_tcp_init(svc->loop, &t->server);
 	if (r) {
 		free(t);
 		return r;

@@ -5,6 +5,7 @@
  */
 #include "node/dns/service.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,6 @@
 #include <sys/socket.h>
 
 #include "dns/answer.h"
-#include "node/daemon.h"
-#include "node/log/log.h"
 #include "node/dns/stats.h"
 
 #define BATCH 64
@@ -24,7 +23,7 @@
 struct node_udp {
 	uv_poll_t poll;
 	int fd;
-	struct node_daemon *d;
+	const struct node_dns_service *svc;
 	struct mmsghdr rx[BATCH], tx[BATCH];
 	struct iovec rx_iov[BATCH], tx_iov[BATCH];
 	struct sockaddr_storage peer[BATCH];
@@ -64,11 +63,12 @@ serve_batch(struct node_udp *u)
 	if (n <= 0)
 		return 0;
 
-	const struct dns_view *view = u->d->view;
+	const struct node_dns_service *svc = u->svc;
+	const struct dns_view *view = *svc->view;
 	struct dns_req req = {
 		.proto = DNS_UDP,
-		.now = node_daemon_now(),
-		.cookies = &u->d->cookies,
+		.now = svc->clock(svc->clock_ctx),
+		.cookies = svc->cookies,
 	};
 	int m = 0;
 	uint64_t t0 = uv_hrtime();
@@ -79,7 +79,7 @@ serve_batch(struct node_udp *u)
 		client_ip(&u->peer[i], &req);
 		int len = dns_answer(view, &req, u->in[i], u->rx[i].msg_len,
 				     u->out[m], DNS_UDP_PAYLOAD, &res);
-		node_stats_count(&u->d->stats, DNS_UDP, &res);
+		node_stats_count(svc->stats, DNS_UDP, &res);
 		if (len < 0)
 			continue;
 		u->tx_iov[m].iov_base = u->out[m];
@@ -91,7 +91,7 @@ serve_batch(struct node_udp *u)
 		u->tx[m].msg_hdr.msg_namelen = u->rx[i].msg_hdr.msg_namelen;
 		m++;
 	}
-	node_stats_time(&u->d->stats, uv_hrtime() - t0, (size_t)n);
+	node_stats_time(svc->stats, uv_hrtime() - t0, (size_t)n);
 	/* A full send buffer drops the rest, as a busy network would. */
 	for (int sent = 0; sent < m;) {
 		int k = sendmmsg(u->fd, u->tx + sent, (unsigned)(m - sent),
@@ -131,16 +131,18 @@ on_closed(uv_handle_t *h)
 }
 
 int
-node_udp_open(struct node_daemon *d, const struct node_sockaddr *addr,
-	      struct node_udp **out)
+node_udp_open(const struct node_dns_service *svc,
+	      const struct node_sockaddr *addr, struct node_udp **out)
 {
 	struct node_udp *u = calloc(1, sizeof(*u));
 	int one = 1, r;
 
+	assert(svc->loop && svc->view && *svc->view && svc->stats &&
+	       svc->clock);
 	*out = NULL;
 	if (!u)
 		return -ENOMEM;
-	u->d = d;
+	u->svc = svc;
 	u->fd = socket(addr->ss.ss_family,
 		       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd < 0) {
@@ -157,7 +159,7 @@ node_udp_open(struct node_daemon *d, const struct node_sockaddr *addr,
 		free(u);
 		return r;
 	}
-	r = uv_poll_init_socket(&d->loop, &u->poll, u->fd);
+	r = uv_poll_init_socket(svc->loop, &u->poll, u->fd);
 	if (r) {
 		close(u->fd);
 		free(u);

@@ -66,6 +66,15 @@ write_dns(const struct node_metrics_src *s, struct node_expo *e)
 				      node_stats_responses(s->stats, z, rc));
 		}
 	}
+	node_expo_family(e, "pmgtm_dns_cookies_total", NODE_EXPO_COUNTER,
+			 "DNS queries by what their COOKIE option showed: "
+			 "none, client (a client cookie alone), valid (a "
+			 "server cookie of ours), invalid (any other server "
+			 "cookie; answered as client).");
+	for (int c = 0; s->stats && c < DNS_COOKIE__COUNT; c++) {
+		struct node_expo_label l = LBL("result", node_cookie_name(c));
+		node_expo_u64(e, &l, 1, node_stats_cookies(s->stats, c));
+	}
 	node_expo_family(e, "pmgtm_dns_request_duration_seconds",
 			 NODE_EXPO_HISTOGRAM,
 			 "Time to answer a query (UDP: its batch's average).");

@@ -9,6 +9,8 @@
  *                                                  no response sent)
  *       zone="" counts queries outside every zone (or not parsed): an
  *       empty value can never clash with a zone name
+ *   pmgtm_dns_cookies_total{result}  none, client, valid, invalid: what
+ *                                    each query's COOKIE option showed
  *   pmgtm_ready                      synced, or startup_sync_timeout passed
  *   pmgtm_drained                    this node, 0/1 (0 standalone)
  *   pmgtm_serving                    answering its zones normally: ready

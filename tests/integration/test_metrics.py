@@ -53,7 +53,8 @@ CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 FAMILIES = [
     'pmgtm_build_info', 'pmgtm_dns_requests_total',
-    'pmgtm_dns_responses_total', 'pmgtm_drained', 'pmgtm_serving',
+    'pmgtm_dns_responses_total', 'pmgtm_dns_cookies_total',
+    'pmgtm_drained', 'pmgtm_serving',
     'pmgtm_members', 'pmgtm_member_drained', 'pmgtm_peer_reachable',
     'pmgtm_peer_rtt_seconds', 'pmgtm_gossip_packets_total',
     'pmgtm_gossip_rejected_total', 'pmgtm_health_check_up',
@@ -244,6 +245,7 @@ def check_node(c, i, promtool):
         'state': {'alive', 'suspect', 'dead', 'left'},
         'check': {'payload'}, 'version': None, 'qtype': None,
         'rcode': None, 'reason': None, 'type': None,
+        'result': {'none', 'client', 'valid', 'invalid'},
         'le': None,  # histogram bucket bounds: fixed in the code
     }
     bad = sorted({'%s=%s' % (k, v) for (_, ls) in samples for k, v in ls
@@ -284,6 +286,10 @@ def dns_counters(c):
                 qtype='A') == 1 and
           delta('pmgtm_dns_responses_total', zone='', rcode='REFUSED') == 1,
           'a query outside every zone: counted under zone=""')
+    cookies = sum(delta('pmgtm_dns_cookies_total', result=r)
+                  for r in ('none', 'client', 'valid', 'invalid'))
+    check(cookies == 7, 'pmgtm_dns_cookies_total: +7, one per query',
+          str(cookies))
     check('example.net' not in scrape(ip),
           'the query name never shows up in /metrics')
 

@@ -49,6 +49,7 @@ struct fixture {
 	struct dns_cookie_secrets secrets;
 	uint8_t q[4096], out[65536];
 	struct dnsq_resp r;
+	struct dns_result res;
 };
 
 static struct fixture fx;
@@ -135,7 +136,7 @@ ask_proto(enum dns_proto proto, const char *name, uint16_t type, uint16_t cls,
 	assert_true(ql > 0);
 	int n = dns_answer(fx.view, &req, fx.q, ql, fx.out,
 			   proto == DNS_UDP ? DNS_UDP_PAYLOAD : sizeof(fx.out),
-			   NULL);
+			   &fx.res);
 	if (n >= 0)
 		assert_int_equal(dnsq_parse(fx.out, (size_t)n, &fx.r), 0);
 	return n;
@@ -447,6 +448,100 @@ test_cookies(void **state)
 	}
 }
 
+/* Asks with @c (8 client bytes, then @len - 8 server bytes) and checks
+ * the query was answered normally, with a fresh server cookie of ours. */
+static enum dns_cookie_state
+ask_cookie(enum dns_proto proto, const uint8_t *c, size_t len)
+{
+	struct dnsq_opts o = { .edns = true, .cookie = c, .cookie_len = len };
+
+	assert_true(ask_proto(proto, "api.example.com", T_A, C_IN, &o) > 0);
+	assert_int_equal(fx.r.rcode, 0);
+	assert_int_equal(fx.r.an, 1);
+	assert_int_equal(fx.r.cookie_len, 24);
+	assert_memory_equal(fx.r.cookie, c, 8);
+	assert_true(dns_cookie_valid(&fx.secrets, c, fx.r.cookie + 8, 16,
+				     client_v4, 4, 1000000));
+	return fx.res.cookie;
+}
+
+static void
+test_cookie_outcomes(void **state)
+{
+	uint8_t c[40] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct dnsq_opts plain = { .edns = false };
+	struct dnsq_opts edns = { .edns = true };
+	static const uint8_t other[4] = { 127, 0, 0, 2 };
+
+	assert_true(ask("api.example.com", T_A, &plain) > 0);
+	assert_int_equal(fx.res.cookie, DNS_COOKIE_NONE);
+	assert_true(ask("api.example.com", T_A, &edns) > 0);
+	assert_int_equal(fx.res.cookie, DNS_COOKIE_NONE);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 8), DNS_COOKIE_CLIENT);
+
+	/* The server cookie we gave, sent back: valid on both transports. */
+	memcpy(c + 8, fx.r.cookie + 8, 16);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_VALID);
+	assert_int_equal(ask_cookie(DNS_TCP, c, 24), DNS_COOKIE_VALID);
+
+	/* A forged one: still answered, as a client cookie alone. */
+	c[8 + 15] ^= 1;
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_INVALID);
+	assert_int_equal(ask_cookie(DNS_TCP, c, 24), DNS_COOKIE_INVALID);
+
+	/* Made for another address, or out of its time window. */
+	dns_cookie_make(fx.secrets.current, c, other, 4, 1000000, c + 8);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_INVALID);
+	dns_cookie_make(fx.secrets.current, c, client_v4, 4, 1000000 - 3600,
+			c + 8);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_VALID);
+	dns_cookie_make(fx.secrets.current, c, client_v4, 4, 1000000 - 3601,
+			c + 8);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_INVALID);
+	dns_cookie_make(fx.secrets.current, c, client_v4, 4, 1000000 + 301,
+			c + 8);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_INVALID);
+
+	/* A length we never issue (8 to 32 server bytes are well formed). */
+	dns_cookie_make(fx.secrets.current, c, client_v4, 4, 1000000, c + 8);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 16), DNS_COOKIE_INVALID);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 40), DNS_COOKIE_INVALID);
+
+	/* Malformed: FORMERR, and no cookie was read. */
+	struct dnsq_opts bad = { .edns = true, .cookie = c, .cookie_len = 9 };
+	assert_true(ask("api.example.com", T_A, &bad) > 0);
+	assert_int_equal(fx.r.rcode, 1);
+	assert_int_equal(fx.res.cookie, DNS_COOKIE_NONE);
+}
+
+/* After a rotation a cookie made with the previous secret is valid and
+ * the answer carries one made with the new secret; one rotation more and
+ * it is not. */
+static void
+test_cookie_previous_secret(void **state)
+{
+	uint8_t c[24] = { 8, 7, 6, 5, 4, 3, 2, 1 };
+
+	assert_int_equal(ask_cookie(DNS_UDP, c, 8), DNS_COOKIE_CLIENT);
+	memcpy(c + 8, fx.r.cookie + 8, 16);
+
+	memcpy(fx.secrets.previous, fx.secrets.current, 16);
+	memset(fx.secrets.current, 0x17, 16);
+	fx.secrets.has_previous = true;
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_VALID);
+	uint8_t want[16];
+	dns_cookie_make(fx.secrets.current, c, client_v4, 4, 1000000, want);
+	assert_memory_equal(fx.r.cookie + 8, want, 16);
+
+	fx.secrets.has_previous = false;
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_INVALID);
+	fx.secrets.has_previous = true;
+
+	memcpy(fx.secrets.previous, fx.secrets.current, 16);
+	memset(fx.secrets.current, 0x99, 16);
+	assert_int_equal(ask_cookie(DNS_UDP, c, 24), DNS_COOKIE_INVALID);
+}
+
 static void
 test_truncation(void **state)
 {
@@ -589,6 +684,8 @@ main(void)
 		T(test_node_identity),
 		T(test_edns),
 		T(test_cookies),
+		T(test_cookie_outcomes),
+		T(test_cookie_previous_secret),
 		T(test_truncation),
 		T(test_drain_redirect),
 		T(test_drain_refuse_and_silent),

@@ -511,8 +511,12 @@ test_standalone_families(void **state)
 	if (node_view_build(cfg, NULL, 0, NULL, &view, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(node_stats_init(&st, cfg->dns.n_zones), 0);
-	struct dns_result a = { .zone = 0, .qtype = 1, .rcode = 0 };
-	struct dns_result out = { .zone = -1, .qtype = 99, .rcode = 5 };
+	struct dns_result a = {
+		.zone = 0, .qtype = 1, .rcode = 0, .cookie = DNS_COOKIE_VALID
+	};
+	struct dns_result out = {
+		.zone = -1, .qtype = 99, .rcode = 5, .cookie = DNS_COOKIE_NONE
+	};
 	node_stats_count(&st, DNS_UDP, &a);
 	node_stats_count(&st, DNS_UDP, &a);
 	node_stats_count(&st, DNS_TCP, &out);
@@ -543,6 +547,10 @@ test_standalone_families(void **state)
 		"\npmgtm_dns_responses_total{zone=\"api.example.com\",rcode="
 		"\"NOERROR\"} 2\n",
 		"\npmgtm_dns_responses_total{zone=\"\",rcode=\"REFUSED\"} 1\n",
+		"\npmgtm_dns_cookies_total{result=\"none\"} 1\n",
+		"\npmgtm_dns_cookies_total{result=\"client\"} 0\n",
+		"\npmgtm_dns_cookies_total{result=\"valid\"} 2\n",
+		"\npmgtm_dns_cookies_total{result=\"invalid\"} 0\n",
 		"\npmgtm_ready 1\n",
 		"\npmgtm_drained 0\n",
 		"\npmgtm_serving 1\n",
