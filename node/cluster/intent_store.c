@@ -8,7 +8,7 @@
 #include <msgpack.h>
 
 #include "gossip/codec.h"
-#include "common/keyfile.h"
+#include "common/file_write.h"
 
 #define MAGIC "PI\x01"
 #define MAGIC_LEN 3
