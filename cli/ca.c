@@ -22,6 +22,7 @@
 #include "gossip/cert.h"
 #include "gossip/error.h"
 #include "common/keyfile.h"
+#include "common/parse.h"
 
 const char cli_ca_usage[] =
 	"  pmgtmctl ca init --dir DIR [--force]\n"
@@ -265,7 +266,7 @@ static int
 issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 {
 	char key_path[PATH_MAX], cert_path[PATH_MAX], err[ERR_MAX];
-	char nb[32], na[32];
+	char nb[CMN_TIME_MAX], na[CMN_TIME_MAX];
 	uint8_t sk[GSP_SK_LEN];
 	struct gsp_cert c;
 	uint64_t now;
@@ -321,8 +322,8 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 		printf("wrote %s (secret, mode 0600) and %s\n", key_path,
 		       cert_path);
 	printf("node %s, valid from %s until %s\n", c.name,
-	       cli_fmt_time(c.not_before, nb, sizeof(nb)),
-	       cli_fmt_time(c.not_after, na, sizeof(na)));
+	       cmn_time_format(c.not_before, nb, sizeof(nb)),
+	       cmn_time_format(c.not_after, na, sizeof(na)));
 	return CLI_OK;
 }
 
@@ -361,7 +362,7 @@ cert_issue(int argc, char **argv)
 			is.out_dir = optarg;
 			break;
 		case 'd':
-			if (cli_parse_u64(optarg, GSP_CERT_DAYS_MAX,
+			if (cmn_u64_parse(optarg, GSP_CERT_DAYS_MAX,
 					  &is.days) ||
 			    is.days == 0) {
 				cli_err("cert issue: --days must be a whole "
@@ -418,7 +419,7 @@ static int
 verify_run(const struct verify *v)
 {
 	uint8_t ca_pk[GSP_PK_LEN], sk[GSP_SK_LEN];
-	char err[ERR_MAX], nb[32], na[32], at[32];
+	char err[ERR_MAX], nb[CMN_TIME_MAX], na[CMN_TIME_MAX], at[CMN_TIME_MAX];
 	char b64[sodium_base64_ENCODED_LEN(GSP_PK_LEN,
 					   sodium_base64_VARIANT_ORIGINAL)];
 	struct gsp_cert c;
@@ -430,15 +431,15 @@ verify_run(const struct verify *v)
 	if ((rc = node_ca_pub_load(v->ca_pub, ca_pk, err, sizeof(err))) ||
 	    (rc = node_cert_load(v->cert, &c, err, sizeof(err))))
 		return report(rc, err);
-	cli_fmt_time(c.not_before, nb, sizeof(nb));
-	cli_fmt_time(c.not_after, na, sizeof(na));
+	cmn_time_format(c.not_before, nb, sizeof(nb));
+	cmn_time_format(c.not_after, na, sizeof(na));
 	rc = gsp_cert_verify(&c, ca_pk, now);
 	if (rc == GSP_ECERTSIG) {
 		cli_err("%s: %s (%s)", v->cert, gsp_strerror(rc), v->ca_pub);
 		return CLI_REFUSED;
 	}
 	if (rc == GSP_ECERTEXPIRED) {
-		cli_fmt_time(now, at, sizeof(at));
+		cmn_time_format(now, at, sizeof(at));
 		if (now < c.not_before)
 			cli_err("%s: not valid before %s (it is %s)", v->cert,
 				nb, at);
@@ -506,7 +507,7 @@ cert_verify(int argc, char **argv)
 			v.name = optarg;
 			break;
 		case 'a':
-			if (cli_parse_u64(optarg, INT64_MAX, &v.now)) {
+			if (cmn_u64_parse(optarg, INT64_MAX, &v.now)) {
 				cli_err("cert verify: --at takes unix seconds");
 				return CLI_ERROR;
 			}

@@ -50,13 +50,6 @@ int cli_opts_error(const char *cmd, int o, char **argv);
 /* "pmgtmctl: CMD: OPT is required" and @usage on stderr; CLI_ERROR. */
 int cli_missing(const char *cmd, const char *opt, const char *usage);
 
-/* A decimal number, digits only, at most @max: 0 or -EINVAL. */
-int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
-
-/* Unix seconds as RFC 3339 UTC ("2026-11-27T11:00:00Z") in @buf (32 bytes
- * are enough), or "@SECONDS" when out of the calendar's range. */
-const char *cli_fmt_time(uint64_t t, char *buf, size_t cap);
-
 /* --- cli/common.c: asking the daemon and printing what it says --- */
 
 /* Sends control command @method with @args (one packed msgpack map, or

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "cli/ctl_client.h"
-#include "node/config/config.h"
+#include "common/parse.h"
 
 #define POLL_MS 200
 #define TIMEOUT_DEFAULT "2m"
@@ -100,7 +100,7 @@ static int
 duration(const struct drain_opts *o, const char *opt, const char *text,
 	 uint32_t *ms)
 {
-	if (node_duration_parse(text, ms)) {
+	if (cmn_duration_parse(text, ms)) {
 		cli_err("%s: %s: not a duration: '%s' (e.g. 500ms, 30s, 2m, "
 			"2h)",
 			o->cmd, opt, text);

@@ -6,12 +6,10 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct cli_command commands[] = {
 	{ "ca", cli_ca_main, cli_ca_usage },
@@ -75,35 +73,6 @@ cli_missing(const char *cmd, const char *opt, const char *usage)
 	cli_err("%s: %s is required", cmd, opt);
 	fprintf(stderr, "usage:\n%s", usage);
 	return CLI_ERROR;
-}
-
-int
-cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-const char *
-cli_fmt_time(uint64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t > (uint64_t)INT64_MAX || (uint64_t)tt != t ||
-	    !gmtime_r(&tt, &tm) ||
-	    !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, cap, "@%" PRIu64, t);
-	return buf;
 }
 
 static void

@@ -159,10 +159,6 @@ node_config_load(const char *path, struct node_config **out, char *err,
 
 void node_config_free(struct node_config *cfg);
 
-/* Parse "500ms", "30s", "2m", "2h", "1d" into milliseconds; 0 or -EINVAL. */
-__attribute__((warn_unused_result)) int node_duration_parse(const char *text,
-							    uint32_t *ms);
-
 /* Parse an IPv4/IPv6 literal; 0 or -EINVAL. */
 __attribute__((warn_unused_result)) int
 node_ipaddr_parse(const char *text, struct node_ipaddr *out);
