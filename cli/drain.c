@@ -20,6 +20,7 @@
 
 #include "cli/ctl_client.h"
 #include "common/parse.h"
+#include "common/mpack.h"
 
 #define POLL_MS 200
 #define TIMEOUT_DEFAULT "2m"
@@ -202,12 +203,6 @@ parse(int argc, char **argv, const char *usage, struct drain_opts *o)
 
 /* --- talking to the daemon --- */
 
-static void
-pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
 /* One call; 0 with an ok @reply, else the exit code (said on stderr). */
 static int
 call(const struct drain_opts *o, const char *cmd, const struct ctl_buf *args,
@@ -229,23 +224,20 @@ issue(const struct drain_opts *o, struct cli_reply *reply)
 	ctl_buf_init(&b, CTL_FRAME_MAX);
 	ctl_packer_init(&pk, &b);
 	msgpack_pack_map(&pk, 2 + !!o->reason + !!o->ttl_ms + o->force);
-	pack_str(&pk, "target");
-	pack_str(&pk, o->node);
-	pack_str(&pk, "drained");
-	if (o->drain)
-		msgpack_pack_true(&pk);
-	else
-		msgpack_pack_false(&pk);
+	cmn_pack_str(&pk, "target");
+	cmn_pack_str(&pk, o->node);
+	cmn_pack_str(&pk, "drained");
+	cmn_pack_bool(&pk, o->drain);
 	if (o->reason) {
-		pack_str(&pk, "reason");
-		pack_str(&pk, o->reason);
+		cmn_pack_str(&pk, "reason");
+		cmn_pack_str(&pk, o->reason);
 	}
 	if (o->ttl_ms) {
-		pack_str(&pk, "ttl_ms");
+		cmn_pack_str(&pk, "ttl_ms");
 		msgpack_pack_uint32(&pk, o->ttl_ms);
 	}
 	if (o->force) {
-		pack_str(&pk, "force");
+		cmn_pack_str(&pk, "force");
 		msgpack_pack_true(&pk);
 	}
 	int rc = call(o, "drain", &b, reply);
@@ -263,9 +255,9 @@ ask_progress(const struct drain_opts *o, uint64_t version,
 	ctl_buf_init(&b, CTL_FRAME_MAX);
 	ctl_packer_init(&pk, &b);
 	msgpack_pack_map(&pk, 2);
-	pack_str(&pk, "target");
-	pack_str(&pk, o->node);
-	pack_str(&pk, "version");
+	cmn_pack_str(&pk, "target");
+	cmn_pack_str(&pk, o->node);
+	cmn_pack_str(&pk, "version");
 	msgpack_pack_uint64(&pk, version);
 	int rc = call(o, "drain_progress", &b, reply);
 	ctl_buf_fini(&b);
