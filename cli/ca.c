@@ -172,25 +172,25 @@ ca_init(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(cli_ca_usage, stdout);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error("ca init", o, argv);
 		}
 	}
 	if (optind != argc) {
 		cli_err("ca init: unexpected argument '%s'", argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!dir)
 		return cli_missing("ca init", "--dir", cli_ca_usage);
 	if (init_sodium() || join(key_path, dir, "ca.key") ||
 	    join(pub_path, dir, "ca.pub"))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if ((rc = ensure_dir(dir)) != 0)
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (!(flags & NODE_WRITE_FORCE) &&
 	    (refuse_existing(key_path) || refuse_existing(pub_path)))
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 
 	crypto_sign_keypair(pk, sk);
 	rc = node_ca_key_save(key_path, sk, flags, err, sizeof(err));
@@ -211,7 +211,7 @@ ca_init(int argc, char **argv)
 	       "Keep ca.key offline; copy ca.pub to every node "
 	       "(cluster.ca_file).\n",
 	       key_path, pub_path, b64);
-	return CLI_OK;
+	return CTL_OK;
 }
 
 int
@@ -222,14 +222,14 @@ cli_ca_main(int argc, char **argv)
 	if (argc >= 2 &&
 	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(cli_ca_usage, stdout);
-		return CLI_OK;
+		return CTL_OK;
 	}
 	if (argc >= 2)
 		cli_err("ca: unknown subcommand '%s'", argv[1]);
 	else
 		cli_err("ca: a subcommand is required");
 	fprintf(stderr, "usage:\n%s", cli_ca_usage);
-	return CLI_ERROR;
+	return CTL_ERROR;
 }
 
 struct issue {
@@ -250,16 +250,16 @@ issue_load_ca(const struct issue *is, uint8_t ca_sk[GSP_SK_LEN])
 	if (rc)
 		return report(rc, err);
 	if (!is->ca_pub)
-		return CLI_OK;
+		return CTL_OK;
 	rc = node_ca_pub_load(is->ca_pub, pk, err, sizeof(err));
 	if (rc)
 		return report(rc, err);
 	if (memcmp(pk, ca_sk + GSP_SK_LEN - GSP_PK_LEN, GSP_PK_LEN)) {
 		cli_err("%s is not the secret key of the CA in %s", is->ca_key,
 			is->ca_pub);
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 	}
-	return CLI_OK;
+	return CTL_OK;
 }
 
 static int
@@ -274,13 +274,13 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 
 	if (join(key_path, is->out_dir, "node.key") ||
 	    join(cert_path, is->out_dir, "node.cert") || now_seconds(&now))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (ensure_dir(is->out_dir))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (!(is->flags & NODE_WRITE_FORCE) &&
 	    ((!is->node_key && refuse_existing(key_path)) ||
 	     refuse_existing(cert_path)))
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 
 	if (is->node_key) {
 		rc = node_key_load(is->node_key, sk, err, sizeof(err));
@@ -300,7 +300,7 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 		sodium_memzero(sk, sizeof(sk));
 		cli_err("cert issue: cannot issue a certificate: %s",
 			gsp_strerror(rc));
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!is->node_key) {
 		rc = node_key_save(key_path, sk, is->flags, err, sizeof(err));
@@ -324,7 +324,7 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 	printf("node %s, valid from %s until %s\n", c.name,
 	       cmn_time_format(c.not_before, nb, sizeof(nb)),
 	       cmn_time_format(c.not_after, na, sizeof(na)));
-	return CLI_OK;
+	return CTL_OK;
 }
 
 static int
@@ -368,7 +368,7 @@ cert_issue(int argc, char **argv)
 				cli_err("cert issue: --days must be a whole "
 					"number from 1 to %d",
 					GSP_CERT_DAYS_MAX);
-				return CLI_ERROR;
+				return CTL_ERROR;
 			}
 			break;
 		case 'K':
@@ -379,14 +379,14 @@ cert_issue(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(cli_cert_usage, stdout);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error("cert issue", o, argv);
 		}
 	}
 	if (optind != argc) {
 		cli_err("cert issue: unexpected argument '%s'", argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!is.ca_key)
 		return cli_missing("cert issue", "--ca-key", cli_cert_usage);
@@ -398,12 +398,12 @@ cert_issue(int argc, char **argv)
 		cli_err("cert issue: invalid node name '%s': 1-63 characters "
 			"of a-z, 0-9 and '-'",
 			is.name);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (init_sodium())
-		return CLI_ERROR;
+		return CTL_ERROR;
 	rc = issue_load_ca(&is, ca_sk);
-	if (rc == CLI_OK)
+	if (rc == CTL_OK)
 		rc = issue_write(&is, ca_sk);
 	sodium_memzero(ca_sk, sizeof(ca_sk));
 	return rc;
@@ -427,7 +427,7 @@ verify_run(const struct verify *v)
 	int rc;
 
 	if (!v->have_now && now_seconds(&now))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if ((rc = node_ca_pub_load(v->ca_pub, ca_pk, err, sizeof(err))) ||
 	    (rc = node_cert_load(v->cert, &c, err, sizeof(err))))
 		return report(rc, err);
@@ -436,7 +436,7 @@ verify_run(const struct verify *v)
 	rc = gsp_cert_verify(&c, ca_pk, now);
 	if (rc == GSP_ECERTSIG) {
 		cli_err("%s: %s (%s)", v->cert, gsp_strerror(rc), v->ca_pub);
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 	}
 	if (rc == GSP_ECERTEXPIRED) {
 		cmn_time_format(now, at, sizeof(at));
@@ -446,16 +446,16 @@ verify_run(const struct verify *v)
 		else
 			cli_err("%s: expired at %s (it is %s)", v->cert, na,
 				at);
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 	}
 	if (rc) {
 		cli_err("%s: %s", v->cert, gsp_strerror(rc));
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (v->name && strcmp(v->name, c.name)) {
 		cli_err("%s: issued to node '%s', not '%s'", v->cert, c.name,
 			v->name);
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 	}
 	if (v->key) {
 		rc = node_key_load(v->key, sk, err, sizeof(err));
@@ -466,14 +466,14 @@ verify_run(const struct verify *v)
 		if (rc) {
 			cli_err("%s: certifies another key than the one in %s",
 				v->cert, v->key);
-			return CLI_REFUSED;
+			return CTL_REFUSED;
 		}
 	}
 	sodium_bin2base64(b64, sizeof(b64), c.pk, sizeof(c.pk),
 			  sodium_base64_VARIANT_ORIGINAL);
 	printf("%s: ok\nnode %s, key %s\nvalid from %s until %s\n", v->cert,
 	       c.name, b64, nb, na);
-	return CLI_OK;
+	return CTL_OK;
 }
 
 static int
@@ -509,27 +509,27 @@ cert_verify(int argc, char **argv)
 		case 'a':
 			if (cmn_u64_parse(optarg, INT64_MAX, &v.now)) {
 				cli_err("cert verify: --at takes unix seconds");
-				return CLI_ERROR;
+				return CTL_ERROR;
 			}
 			v.have_now = 1;
 			break;
 		case 'h':
 			fputs(cli_cert_usage, stdout);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error("cert verify", o, argv);
 		}
 	}
 	if (optind != argc) {
 		cli_err("cert verify: unexpected argument '%s'", argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!v.ca_pub)
 		return cli_missing("cert verify", "--ca-pub", cli_cert_usage);
 	if (!v.cert)
 		return cli_missing("cert verify", "--cert", cli_cert_usage);
 	if (init_sodium())
-		return CLI_ERROR;
+		return CTL_ERROR;
 	return verify_run(&v);
 }
 
@@ -543,12 +543,12 @@ cli_cert_main(int argc, char **argv)
 	if (argc >= 2 &&
 	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(cli_cert_usage, stdout);
-		return CLI_OK;
+		return CTL_OK;
 	}
 	if (argc >= 2)
 		cli_err("cert: unknown subcommand '%s'", argv[1]);
 	else
 		cli_err("cert: a subcommand is required");
 	fprintf(stderr, "usage:\n%s", cli_cert_usage);
-	return CLI_ERROR;
+	return CTL_ERROR;
 }

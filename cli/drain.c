@@ -105,11 +105,11 @@ duration(const struct drain_opts *o, const char *opt, const char *text,
 		cli_err("%s: %s: not a duration: '%s' (e.g. 500ms, 30s, 2m, "
 			"2h)",
 			o->cmd, opt, text);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!*ms) {
 		cli_err("%s: %s must be more than 0", o->cmd, opt);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	return 0;
 }
@@ -158,7 +158,7 @@ parse(int argc, char **argv, const char *usage, struct drain_opts *o)
 			break;
 		case 'h':
 			printf("usage:\n%s", usage);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error(o->cmd, c, argv);
 		}
@@ -168,36 +168,36 @@ parse(int argc, char **argv, const char *usage, struct drain_opts *o)
 	o->node = argv[optind++];
 	if (optind < argc) {
 		cli_err("%s: unexpected argument '%s'", o->cmd, argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!o->drain && (ttl || o->force)) {
 		cli_err("%s: %s is for drain only", o->cmd,
 			ttl ? "--ttl" : "--force");
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (o->timeout_text && !o->wait) {
 		cli_err("%s: --timeout needs --wait", o->cmd);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (o->reason && strlen(o->reason) > REASON_MAX) {
 		cli_err("%s: --reason is longer than %d bytes", o->cmd,
 			REASON_MAX);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	for (const char *r = o->reason; r && *r; r++) {
 		if ((unsigned char)*r < 0x20 || *r == 0x7f) {
 			cli_err("%s: --reason must be one line without control "
 				"characters",
 				o->cmd);
-			return CLI_ERROR;
+			return CTL_ERROR;
 		}
 	}
 	if (ttl && duration(o, "--ttl", ttl, &o->ttl_ms))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (!o->timeout_text)
 		o->timeout_text = TIMEOUT_DEFAULT;
 	if (duration(o, "--timeout", o->timeout_text, &o->timeout_ms))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	return -1;
 }
 
@@ -210,7 +210,7 @@ call(const struct drain_opts *o, const char *cmd, const struct ctl_buf *args,
 {
 	if (args->err) {
 		cli_err("%s: cannot encode the request", o->cmd);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	return cli_ask(o->cmd, o->sock, cmd, args->data, args->len, reply);
 }
@@ -404,7 +404,7 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 		int64_t now = now_ms();
 		if (p.superseded) {
 			say_superseded(o, &p);
-			rc = CLI_ERROR;
+			rc = CTL_ERROR;
 			break;
 		}
 		char line[sizeof(said)];
@@ -428,7 +428,7 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 		if (spread && now - applied_at >= (int64_t)p.ttl_s * 1000) {
 			if (human)
 				printf("done\n");
-			rc = CLI_OK;
+			rc = CTL_OK;
 			break;
 		}
 		if (spread && !ttl_said && human)
@@ -437,7 +437,7 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 		ttl_said = ttl_said || spread;
 		if (now >= deadline) {
 			say_timeout(o, &p, spread);
-			rc = CLI_ERROR;
+			rc = CTL_ERROR;
 			break;
 		}
 		fflush(stdout);
@@ -450,7 +450,7 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 		sleep_ms(pause);
 	}
 	if (o->json && cli_json_line(reply.resp.data))
-		rc = CLI_ERROR;
+		rc = CTL_ERROR;
 	cli_reply_fini(&reply);
 	return rc;
 }
@@ -488,7 +488,7 @@ drain_main(int argc, char **argv, bool drain)
 	if (!rc && !noop && o.wait) {
 		if (!version) {
 			cli_err("%s: the daemon sent no version", o.cmd);
-			rc = CLI_ERROR;
+			rc = CTL_ERROR;
 		} else {
 			fflush(stdout);
 			rc = wait_spread(&o, version);
