@@ -22,6 +22,7 @@
 #include "gossip/cert.h"
 #include "gossip/error.h"
 #include "common/keyfile.h"
+#include "common/parse.h"
 
 const char cli_ca_usage[] =
 	"  pmgtmctl ca init --dir DIR [--force]\n"
@@ -171,25 +172,25 @@ ca_init(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(cli_ca_usage, stdout);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error("ca init", o, argv);
 		}
 	}
 	if (optind != argc) {
 		cli_err("ca init: unexpected argument '%s'", argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!dir)
 		return cli_missing("ca init", "--dir", cli_ca_usage);
 	if (init_sodium() || join(key_path, dir, "ca.key") ||
 	    join(pub_path, dir, "ca.pub"))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if ((rc = ensure_dir(dir)) != 0)
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (!(flags & NODE_WRITE_FORCE) &&
 	    (refuse_existing(key_path) || refuse_existing(pub_path)))
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 
 	crypto_sign_keypair(pk, sk);
 	rc = node_ca_key_save(key_path, sk, flags, err, sizeof(err));
@@ -210,7 +211,7 @@ ca_init(int argc, char **argv)
 	       "Keep ca.key offline; copy ca.pub to every node "
 	       "(cluster.ca_file).\n",
 	       key_path, pub_path, b64);
-	return CLI_OK;
+	return CTL_OK;
 }
 
 int
@@ -221,14 +222,14 @@ cli_ca_main(int argc, char **argv)
 	if (argc >= 2 &&
 	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(cli_ca_usage, stdout);
-		return CLI_OK;
+		return CTL_OK;
 	}
 	if (argc >= 2)
 		cli_err("ca: unknown subcommand '%s'", argv[1]);
 	else
 		cli_err("ca: a subcommand is required");
 	fprintf(stderr, "usage:\n%s", cli_ca_usage);
-	return CLI_ERROR;
+	return CTL_ERROR;
 }
 
 struct issue {
@@ -249,23 +250,23 @@ issue_load_ca(const struct issue *is, uint8_t ca_sk[GSP_SK_LEN])
 	if (rc)
 		return report(rc, err);
 	if (!is->ca_pub)
-		return CLI_OK;
+		return CTL_OK;
 	rc = node_ca_pub_load(is->ca_pub, pk, err, sizeof(err));
 	if (rc)
 		return report(rc, err);
 	if (memcmp(pk, ca_sk + GSP_SK_LEN - GSP_PK_LEN, GSP_PK_LEN)) {
 		cli_err("%s is not the secret key of the CA in %s", is->ca_key,
 			is->ca_pub);
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 	}
-	return CLI_OK;
+	return CTL_OK;
 }
 
 static int
 issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 {
 	char key_path[PATH_MAX], cert_path[PATH_MAX], err[ERR_MAX];
-	char nb[32], na[32];
+	char nb[CMN_TIME_MAX], na[CMN_TIME_MAX];
 	uint8_t sk[GSP_SK_LEN];
 	struct gsp_cert c;
 	uint64_t now;
@@ -273,13 +274,13 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 
 	if (join(key_path, is->out_dir, "node.key") ||
 	    join(cert_path, is->out_dir, "node.cert") || now_seconds(&now))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (ensure_dir(is->out_dir))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (!(is->flags & NODE_WRITE_FORCE) &&
 	    ((!is->node_key && refuse_existing(key_path)) ||
 	     refuse_existing(cert_path)))
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 
 	if (is->node_key) {
 		rc = node_key_load(is->node_key, sk, err, sizeof(err));
@@ -299,7 +300,7 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 		sodium_memzero(sk, sizeof(sk));
 		cli_err("cert issue: cannot issue a certificate: %s",
 			gsp_strerror(rc));
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!is->node_key) {
 		rc = node_key_save(key_path, sk, is->flags, err, sizeof(err));
@@ -321,9 +322,9 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 		printf("wrote %s (secret, mode 0600) and %s\n", key_path,
 		       cert_path);
 	printf("node %s, valid from %s until %s\n", c.name,
-	       cli_fmt_time(c.not_before, nb, sizeof(nb)),
-	       cli_fmt_time(c.not_after, na, sizeof(na)));
-	return CLI_OK;
+	       cmn_time_format(c.not_before, nb, sizeof(nb)),
+	       cmn_time_format(c.not_after, na, sizeof(na)));
+	return CTL_OK;
 }
 
 static int
@@ -361,13 +362,13 @@ cert_issue(int argc, char **argv)
 			is.out_dir = optarg;
 			break;
 		case 'd':
-			if (cli_parse_u64(optarg, GSP_CERT_DAYS_MAX,
+			if (cmn_u64_parse(optarg, GSP_CERT_DAYS_MAX,
 					  &is.days) ||
 			    is.days == 0) {
 				cli_err("cert issue: --days must be a whole "
 					"number from 1 to %d",
 					GSP_CERT_DAYS_MAX);
-				return CLI_ERROR;
+				return CTL_ERROR;
 			}
 			break;
 		case 'K':
@@ -378,14 +379,14 @@ cert_issue(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(cli_cert_usage, stdout);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error("cert issue", o, argv);
 		}
 	}
 	if (optind != argc) {
 		cli_err("cert issue: unexpected argument '%s'", argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!is.ca_key)
 		return cli_missing("cert issue", "--ca-key", cli_cert_usage);
@@ -397,12 +398,12 @@ cert_issue(int argc, char **argv)
 		cli_err("cert issue: invalid node name '%s': 1-63 characters "
 			"of a-z, 0-9 and '-'",
 			is.name);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (init_sodium())
-		return CLI_ERROR;
+		return CTL_ERROR;
 	rc = issue_load_ca(&is, ca_sk);
-	if (rc == CLI_OK)
+	if (rc == CTL_OK)
 		rc = issue_write(&is, ca_sk);
 	sodium_memzero(ca_sk, sizeof(ca_sk));
 	return rc;
@@ -418,7 +419,7 @@ static int
 verify_run(const struct verify *v)
 {
 	uint8_t ca_pk[GSP_PK_LEN], sk[GSP_SK_LEN];
-	char err[ERR_MAX], nb[32], na[32], at[32];
+	char err[ERR_MAX], nb[CMN_TIME_MAX], na[CMN_TIME_MAX], at[CMN_TIME_MAX];
 	char b64[sodium_base64_ENCODED_LEN(GSP_PK_LEN,
 					   sodium_base64_VARIANT_ORIGINAL)];
 	struct gsp_cert c;
@@ -426,35 +427,35 @@ verify_run(const struct verify *v)
 	int rc;
 
 	if (!v->have_now && now_seconds(&now))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if ((rc = node_ca_pub_load(v->ca_pub, ca_pk, err, sizeof(err))) ||
 	    (rc = node_cert_load(v->cert, &c, err, sizeof(err))))
 		return report(rc, err);
-	cli_fmt_time(c.not_before, nb, sizeof(nb));
-	cli_fmt_time(c.not_after, na, sizeof(na));
+	cmn_time_format(c.not_before, nb, sizeof(nb));
+	cmn_time_format(c.not_after, na, sizeof(na));
 	rc = gsp_cert_verify(&c, ca_pk, now);
 	if (rc == GSP_ECERTSIG) {
 		cli_err("%s: %s (%s)", v->cert, gsp_strerror(rc), v->ca_pub);
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 	}
 	if (rc == GSP_ECERTEXPIRED) {
-		cli_fmt_time(now, at, sizeof(at));
+		cmn_time_format(now, at, sizeof(at));
 		if (now < c.not_before)
 			cli_err("%s: not valid before %s (it is %s)", v->cert,
 				nb, at);
 		else
 			cli_err("%s: expired at %s (it is %s)", v->cert, na,
 				at);
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 	}
 	if (rc) {
 		cli_err("%s: %s", v->cert, gsp_strerror(rc));
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (v->name && strcmp(v->name, c.name)) {
 		cli_err("%s: issued to node '%s', not '%s'", v->cert, c.name,
 			v->name);
-		return CLI_REFUSED;
+		return CTL_REFUSED;
 	}
 	if (v->key) {
 		rc = node_key_load(v->key, sk, err, sizeof(err));
@@ -465,14 +466,14 @@ verify_run(const struct verify *v)
 		if (rc) {
 			cli_err("%s: certifies another key than the one in %s",
 				v->cert, v->key);
-			return CLI_REFUSED;
+			return CTL_REFUSED;
 		}
 	}
 	sodium_bin2base64(b64, sizeof(b64), c.pk, sizeof(c.pk),
 			  sodium_base64_VARIANT_ORIGINAL);
 	printf("%s: ok\nnode %s, key %s\nvalid from %s until %s\n", v->cert,
 	       c.name, b64, nb, na);
-	return CLI_OK;
+	return CTL_OK;
 }
 
 static int
@@ -506,29 +507,29 @@ cert_verify(int argc, char **argv)
 			v.name = optarg;
 			break;
 		case 'a':
-			if (cli_parse_u64(optarg, INT64_MAX, &v.now)) {
+			if (cmn_u64_parse(optarg, INT64_MAX, &v.now)) {
 				cli_err("cert verify: --at takes unix seconds");
-				return CLI_ERROR;
+				return CTL_ERROR;
 			}
 			v.have_now = 1;
 			break;
 		case 'h':
 			fputs(cli_cert_usage, stdout);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error("cert verify", o, argv);
 		}
 	}
 	if (optind != argc) {
 		cli_err("cert verify: unexpected argument '%s'", argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!v.ca_pub)
 		return cli_missing("cert verify", "--ca-pub", cli_cert_usage);
 	if (!v.cert)
 		return cli_missing("cert verify", "--cert", cli_cert_usage);
 	if (init_sodium())
-		return CLI_ERROR;
+		return CTL_ERROR;
 	return verify_run(&v);
 }
 
@@ -542,12 +543,12 @@ cli_cert_main(int argc, char **argv)
 	if (argc >= 2 &&
 	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(cli_cert_usage, stdout);
-		return CLI_OK;
+		return CTL_OK;
 	}
 	if (argc >= 2)
 		cli_err("cert: unknown subcommand '%s'", argv[1]);
 	else
 		cli_err("cert: a subcommand is required");
 	fprintf(stderr, "usage:\n%s", cli_cert_usage);
-	return CLI_ERROR;
+	return CTL_ERROR;
 }

@@ -1,7 +1,7 @@
 /*
- * pmgtmctl internals shared by the command files: exit codes, error
- * output, the command table entry (cli/main.c), and the plumbing of the
- * commands that ask the daemon (cli/common.c).
+ * pmgtmctl internals shared by the command files: error output, the command
+ * table entry (cli/main.c), and the plumbing of the commands that ask the
+ * daemon (cli/common.c).
  *
  * A command is a function called with the arguments from its own name on
  * (argv[0] is "ca", "cert", "members", ...) that returns the process exit
@@ -16,13 +16,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/ctl_proto.h"
+
 struct cli_reply;
 struct msgpack_object;
 
-/* Exit codes: 0 ok, 1 error, 2 not found or refused by policy. */
-#define CLI_OK 0
-#define CLI_ERROR 1
-#define CLI_REFUSED 2 /* not found, or refused by policy */
+/* Exit codes are enum ctl_code's: the daemon's response code is the
+ * command's exit code. */
 
 typedef int (*cli_command_fn)(int argc, char **argv);
 
@@ -35,27 +35,20 @@ struct cli_command {
 /* Prints "pmgtmctl: " and the message, and a newline, on stderr. */
 __attribute__((format(printf, 1, 2))) void cli_err(const char *fmt, ...);
 
-/* The exit code for a failure with negative errno @rc: CLI_REFUSED for
+/* The exit code for a failure with negative errno @rc: CTL_REFUSED for
  * "not found" (-ENOENT), "refused" (-EPERM, a key file open to others) and
- * "would replace" (-EEXIST), CLI_ERROR for everything else. */
+ * "would replace" (-EEXIST), CTL_ERROR for everything else. */
 int cli_exit_code(int rc);
 
 /* Option parsing with getopt_long() over a command's own argv (argv[0] is
  * the command or verb): call cli_opts_reset() first; pass an optstring
  * starting with ':' and hand '?' and ':' results to cli_opts_error(),
- * which prints what was wrong and returns CLI_ERROR. */
+ * which prints what was wrong and returns CTL_ERROR. */
 void cli_opts_reset(void);
 int cli_opts_error(const char *cmd, int o, char **argv);
 
-/* "pmgtmctl: CMD: OPT is required" and @usage on stderr; CLI_ERROR. */
+/* "pmgtmctl: CMD: OPT is required" and @usage on stderr; CTL_ERROR. */
 int cli_missing(const char *cmd, const char *opt, const char *usage);
-
-/* A decimal number, digits only, at most @max: 0 or -EINVAL. */
-int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
-
-/* Unix seconds as RFC 3339 UTC ("2026-11-27T11:00:00Z") in @buf (32 bytes
- * are enough), or "@SECONDS" when out of the calendar's range. */
-const char *cli_fmt_time(uint64_t t, char *buf, size_t cap);
 
 /* --- cli/common.c: asking the daemon and printing what it says --- */
 
@@ -67,11 +60,11 @@ const char *cli_fmt_time(uint64_t t, char *buf, size_t cap);
 int cli_ask(const char *cmd, const char *sock, const char *method,
 	    const uint8_t *args, size_t args_len, struct cli_reply *reply);
 
-/* @data as one line of JSON (cli/json.h) and a newline on stdout: CLI_OK,
- * or CLI_ERROR when it could not be written. */
+/* @data as one line of JSON (cli/json.h) and a newline on stdout: CTL_OK,
+ * or CTL_ERROR when it could not be written. */
 int cli_json_line(const struct msgpack_object *data);
 
-/* Flushes stdout before exiting: @rc, or CLI_ERROR after "CMD: cannot
+/* Flushes stdout before exiting: @rc, or CTL_ERROR after "CMD: cannot
  * write the output" (a full disk or a closed pipe must not exit 0). */
 int cli_flush(const char *cmd, int rc);
 

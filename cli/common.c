@@ -18,7 +18,7 @@ cli_ask(const char *cmd, const char *sock, const char *method,
 {
 	if (cli_ctl_call(cli_ctl_socket(sock), method, args, args_len,
 			 CLI_CTL_TIMEOUT_MS, reply))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (!reply->resp.ok) {
 		cli_err("%s: %s", cmd, reply->resp.error);
 		int rc = cli_reply_exit(reply);
@@ -31,7 +31,7 @@ cli_ask(const char *cmd, const char *sock, const char *method,
 int
 cli_json_line(const msgpack_object *data)
 {
-	int rc = cli_json_print(stdout, data, false) ? CLI_ERROR : CLI_OK;
+	int rc = cli_json_print(stdout, data, false) ? CTL_ERROR : CTL_OK;
 
 	putchar('\n');
 	return rc;
@@ -42,7 +42,7 @@ cli_flush(const char *cmd, int rc)
 {
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_err("%s: cannot write the output", cmd);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	return rc;
 }
@@ -72,14 +72,14 @@ cli_listing(int argc, char **argv, const char *usage, cli_print_fn human)
 			break;
 		case 'h':
 			printf("usage:\n%s", usage);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error(argv[0], o, argv);
 		}
 	}
 	if (optind < argc) {
 		cli_err("%s: unexpected argument '%s'", argv[0], argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	rc = cli_ask(argv[0], sock, argv[0], NULL, 0, &reply);
 	if (!rc) {

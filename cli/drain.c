@@ -19,7 +19,8 @@
 #include <time.h>
 
 #include "cli/ctl_client.h"
-#include "node/config/config.h"
+#include "common/parse.h"
+#include "common/mpack.h"
 
 #define POLL_MS 200
 #define TIMEOUT_DEFAULT "2m"
@@ -100,15 +101,15 @@ static int
 duration(const struct drain_opts *o, const char *opt, const char *text,
 	 uint32_t *ms)
 {
-	if (node_duration_parse(text, ms)) {
+	if (cmn_duration_parse(text, ms)) {
 		cli_err("%s: %s: not a duration: '%s' (e.g. 500ms, 30s, 2m, "
 			"2h)",
 			o->cmd, opt, text);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!*ms) {
 		cli_err("%s: %s must be more than 0", o->cmd, opt);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	return 0;
 }
@@ -157,7 +158,7 @@ parse(int argc, char **argv, const char *usage, struct drain_opts *o)
 			break;
 		case 'h':
 			printf("usage:\n%s", usage);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error(o->cmd, c, argv);
 		}
@@ -167,46 +168,40 @@ parse(int argc, char **argv, const char *usage, struct drain_opts *o)
 	o->node = argv[optind++];
 	if (optind < argc) {
 		cli_err("%s: unexpected argument '%s'", o->cmd, argv[optind]);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!o->drain && (ttl || o->force)) {
 		cli_err("%s: %s is for drain only", o->cmd,
 			ttl ? "--ttl" : "--force");
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (o->timeout_text && !o->wait) {
 		cli_err("%s: --timeout needs --wait", o->cmd);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (o->reason && strlen(o->reason) > REASON_MAX) {
 		cli_err("%s: --reason is longer than %d bytes", o->cmd,
 			REASON_MAX);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	for (const char *r = o->reason; r && *r; r++) {
 		if ((unsigned char)*r < 0x20 || *r == 0x7f) {
 			cli_err("%s: --reason must be one line without control "
 				"characters",
 				o->cmd);
-			return CLI_ERROR;
+			return CTL_ERROR;
 		}
 	}
 	if (ttl && duration(o, "--ttl", ttl, &o->ttl_ms))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	if (!o->timeout_text)
 		o->timeout_text = TIMEOUT_DEFAULT;
 	if (duration(o, "--timeout", o->timeout_text, &o->timeout_ms))
-		return CLI_ERROR;
+		return CTL_ERROR;
 	return -1;
 }
 
 /* --- talking to the daemon --- */
-
-static void
-pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
 
 /* One call; 0 with an ok @reply, else the exit code (said on stderr). */
 static int
@@ -215,7 +210,7 @@ call(const struct drain_opts *o, const char *cmd, const struct ctl_buf *args,
 {
 	if (args->err) {
 		cli_err("%s: cannot encode the request", o->cmd);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	return cli_ask(o->cmd, o->sock, cmd, args->data, args->len, reply);
 }
@@ -229,23 +224,20 @@ issue(const struct drain_opts *o, struct cli_reply *reply)
 	ctl_buf_init(&b, CTL_FRAME_MAX);
 	ctl_packer_init(&pk, &b);
 	msgpack_pack_map(&pk, 2 + !!o->reason + !!o->ttl_ms + o->force);
-	pack_str(&pk, "target");
-	pack_str(&pk, o->node);
-	pack_str(&pk, "drained");
-	if (o->drain)
-		msgpack_pack_true(&pk);
-	else
-		msgpack_pack_false(&pk);
+	cmn_pack_str(&pk, "target");
+	cmn_pack_str(&pk, o->node);
+	cmn_pack_str(&pk, "drained");
+	cmn_pack_bool(&pk, o->drain);
 	if (o->reason) {
-		pack_str(&pk, "reason");
-		pack_str(&pk, o->reason);
+		cmn_pack_str(&pk, "reason");
+		cmn_pack_str(&pk, o->reason);
 	}
 	if (o->ttl_ms) {
-		pack_str(&pk, "ttl_ms");
+		cmn_pack_str(&pk, "ttl_ms");
 		msgpack_pack_uint32(&pk, o->ttl_ms);
 	}
 	if (o->force) {
-		pack_str(&pk, "force");
+		cmn_pack_str(&pk, "force");
 		msgpack_pack_true(&pk);
 	}
 	int rc = call(o, "drain", &b, reply);
@@ -263,9 +255,9 @@ ask_progress(const struct drain_opts *o, uint64_t version,
 	ctl_buf_init(&b, CTL_FRAME_MAX);
 	ctl_packer_init(&pk, &b);
 	msgpack_pack_map(&pk, 2);
-	pack_str(&pk, "target");
-	pack_str(&pk, o->node);
-	pack_str(&pk, "version");
+	cmn_pack_str(&pk, "target");
+	cmn_pack_str(&pk, o->node);
+	cmn_pack_str(&pk, "version");
 	msgpack_pack_uint64(&pk, version);
 	int rc = call(o, "drain_progress", &b, reply);
 	ctl_buf_fini(&b);
@@ -412,7 +404,7 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 		int64_t now = now_ms();
 		if (p.superseded) {
 			say_superseded(o, &p);
-			rc = CLI_ERROR;
+			rc = CTL_ERROR;
 			break;
 		}
 		char line[sizeof(said)];
@@ -436,7 +428,7 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 		if (spread && now - applied_at >= (int64_t)p.ttl_s * 1000) {
 			if (human)
 				printf("done\n");
-			rc = CLI_OK;
+			rc = CTL_OK;
 			break;
 		}
 		if (spread && !ttl_said && human)
@@ -445,7 +437,7 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 		ttl_said = ttl_said || spread;
 		if (now >= deadline) {
 			say_timeout(o, &p, spread);
-			rc = CLI_ERROR;
+			rc = CTL_ERROR;
 			break;
 		}
 		fflush(stdout);
@@ -458,7 +450,7 @@ wait_spread(const struct drain_opts *o, uint64_t version)
 		sleep_ms(pause);
 	}
 	if (o->json && cli_json_line(reply.resp.data))
-		rc = CLI_ERROR;
+		rc = CTL_ERROR;
 	cli_reply_fini(&reply);
 	return rc;
 }
@@ -496,7 +488,7 @@ drain_main(int argc, char **argv, bool drain)
 	if (!rc && !noop && o.wait) {
 		if (!version) {
 			cli_err("%s: the daemon sent no version", o.cmd);
-			rc = CLI_ERROR;
+			rc = CTL_ERROR;
 		} else {
 			fflush(stdout);
 			rc = wait_spread(&o, version);

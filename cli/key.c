@@ -35,7 +35,7 @@ cli_key_main(int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], "generate") != 0) {
 		fputs(cli_key_usage, stderr);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	argc--;
 	argv++;
@@ -50,7 +50,7 @@ cli_key_main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(cli_key_usage, stdout);
-			return CLI_OK;
+			return CTL_OK;
 		default:
 			return cli_opts_error("key generate", o, argv);
 		}
@@ -59,7 +59,7 @@ cli_key_main(int argc, char **argv)
 		return cli_missing("key generate", "--out", cli_key_usage);
 	if (sodium_init() < 0) {
 		cli_err("key generate: cannot initialise libsodium");
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	randombytes_buf(key, sizeof(key));
 	int n = node_keytext_format(NODE_CLUSTER_KEY_HEADER, key, sizeof(key),
@@ -74,5 +74,5 @@ cli_key_main(int argc, char **argv)
 		return cli_exit_code(rc);
 	}
 	printf("wrote %s (secret, mode 0600)\n", out);
-	return CLI_OK;
+	return CTL_OK;
 }

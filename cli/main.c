@@ -6,12 +6,10 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct cli_command commands[] = {
 	{ "ca", cli_ca_main, cli_ca_usage },
@@ -42,10 +40,10 @@ int
 cli_exit_code(int rc)
 {
 	if (rc == 0)
-		return CLI_OK;
+		return CTL_OK;
 	if (rc == -ENOENT || rc == -EPERM || rc == -EEXIST)
-		return CLI_REFUSED;
-	return CLI_ERROR;
+		return CTL_REFUSED;
+	return CTL_ERROR;
 }
 
 void
@@ -66,7 +64,7 @@ cli_opts_error(const char *cmd, int o, char **argv)
 		cli_err("%s: unknown option '-%c'", cmd, optopt);
 	else
 		cli_err("%s: unknown option '%s'", cmd, arg);
-	return CLI_ERROR;
+	return CTL_ERROR;
 }
 
 int
@@ -74,36 +72,7 @@ cli_missing(const char *cmd, const char *opt, const char *usage)
 {
 	cli_err("%s: %s is required", cmd, opt);
 	fprintf(stderr, "usage:\n%s", usage);
-	return CLI_ERROR;
-}
-
-int
-cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-const char *
-cli_fmt_time(uint64_t t, char *buf, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t > (uint64_t)INT64_MAX || (uint64_t)tt != t ||
-	    !gmtime_r(&tt, &tm) ||
-	    !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, cap, "@%" PRIu64, t);
-	return buf;
+	return CTL_ERROR;
 }
 
 static void
@@ -133,27 +102,27 @@ main(int argc, char **argv)
 	       (!strcmp(argv[1], "-s") || !strcmp(argv[1], "--socket"))) {
 		if (setenv("PMGTM_SOCKET", argv[2], 1)) {
 			cli_err("%s", strerror(errno));
-			return CLI_ERROR;
+			return CTL_ERROR;
 		}
 		argc -= 2;
 		argv += 2;
 	}
 	if (argc < 2) {
 		usage(stderr);
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("pmgtmctl %s\n", PMGTM_VERSION);
-		return CLI_OK;
+		return CTL_OK;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return CLI_OK;
+		return CTL_OK;
 	}
 	for (i = 0; i < N_COMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (try pmgtmctl --help)", argv[1]);
-	return CLI_ERROR;
+	return CTL_ERROR;
 }

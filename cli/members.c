@@ -170,17 +170,17 @@ print_members(const msgpack_object *data)
 						   "RTT",     "VERSION" };
 	const msgpack_object *list = ctl_map_get(data, "members");
 	size_t width[N_COLS], n, r, c;
-	int rc = CLI_OK;
+	int rc = CTL_OK;
 
 	if (!list || list->type != MSGPACK_OBJECT_ARRAY) {
 		cli_err("members: the daemon sent no member list");
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	n = list->via.array.size;
 	char **cells = calloc(n * N_COLS + 1, sizeof(*cells));
 	if (!cells) {
 		cli_err("members: out of memory");
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	for (c = 0; c < N_COLS; c++)
 		width[c] = cli_text_width(heads[c]);
@@ -189,7 +189,7 @@ print_members(const msgpack_object *data)
 			char *s = cell(&list->via.array.ptr[r], (int)c);
 			if (!s) {
 				cli_err("members: out of memory");
-				rc = CLI_ERROR;
+				rc = CTL_ERROR;
 				goto out;
 			}
 			cells[r * N_COLS + c] = s;
@@ -225,7 +225,7 @@ print_status(const msgpack_object *data)
 
 	if (!data || data->type != MSGPACK_OBJECT_MAP) {
 		cli_err("status: the daemon sent no status");
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	line("name:", data, "name");
 	line("pmgtmd:", data, "version");
@@ -285,7 +285,7 @@ print_status(const msgpack_object *data)
 		}
 		fputs(any ? "\n" : " none\n", stdout);
 	}
-	return CLI_OK;
+	return CTL_OK;
 }
 
 int

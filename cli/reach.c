@@ -223,12 +223,12 @@ print_matrix(const msgpack_object *data)
 
 	if (!obs) {
 		cli_err("reachability: the daemon sent no matrix");
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	if (!obs->via.array.size) {
 		puts("no observers (standalone node)");
 		print_splits(data);
-		return CLI_OK;
+		return CTL_OK;
 	}
 	for (uint32_t r = 0; r < obs->via.array.size; r++) {
 		const msgpack_object *p =
@@ -244,7 +244,7 @@ print_matrix(const msgpack_object *data)
 		free(cols);
 		free(width);
 		cli_err("reachability: out of memory");
-		return CLI_ERROR;
+		return CTL_ERROR;
 	}
 	/* Rows and columns by name, so the diagonal is the diagonal. */
 	for (uint32_t r = 0; r < obs->via.array.size; r++) {
@@ -296,7 +296,7 @@ print_matrix(const msgpack_object *data)
 	free(rows);
 	free(cols);
 	free(width);
-	return CLI_OK;
+	return CTL_OK;
 }
 
 int

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gossip/codec.h"
+#include "common/mpack.h"
 
 /* --- the output buffer --- */
 
@@ -59,12 +59,6 @@ void
 ctl_packer_init(msgpack_packer *pk, struct ctl_buf *b)
 {
 	msgpack_packer_init(pk, b, buf_write);
-}
-
-static void
-pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
 /* --- encoding --- */
@@ -128,9 +122,9 @@ ctl_request_encode(struct ctl_buf *out, const char *cmd, const uint8_t *args,
 	size_t start = frame_begin(out);
 	ctl_packer_init(&pk, out);
 	msgpack_pack_map(&pk, 2);
-	pack_str(&pk, "cmd");
-	pack_str(&pk, cmd);
-	pack_str(&pk, "args");
+	cmn_pack_str(&pk, "cmd");
+	cmn_pack_str(&pk, cmd);
+	cmn_pack_str(&pk, "args");
 	if (args)
 		ctl_buf_put(out, args, args_len);
 	else
@@ -147,18 +141,18 @@ ctl_response_encode(struct ctl_buf *out, int code, const char *error,
 
 	ctl_packer_init(&pk, out);
 	msgpack_pack_map(&pk, code == CTL_OK ? 3 : 4);
-	pack_str(&pk, "ok");
+	cmn_pack_str(&pk, "ok");
 	if (code == CTL_OK)
 		msgpack_pack_true(&pk);
 	else
 		msgpack_pack_false(&pk);
-	pack_str(&pk, "code");
+	cmn_pack_str(&pk, "code");
 	msgpack_pack_unsigned_int(&pk, code < 0 ? CTL_ERROR : (unsigned)code);
 	if (code != CTL_OK) {
-		pack_str(&pk, "error");
-		pack_str(&pk, error && *error ? error : "failed");
+		cmn_pack_str(&pk, "error");
+		cmn_pack_str(&pk, error && *error ? error : "failed");
 	}
-	pack_str(&pk, "data");
+	cmn_pack_str(&pk, "data");
 	if (data && data_len)
 		ctl_buf_put(out, data, data_len);
 	else
@@ -170,27 +164,14 @@ ctl_response_encode(struct ctl_buf *out, int code, const char *error,
 
 static const msgpack_object nil_object = { .type = MSGPACK_OBJECT_NIL };
 
-/* Unpacks exactly one object from untrusted bytes: gsp_msgpack_bounded()
- * first, so msgpack-c never reserves more than the input can fill. */
+/* One map from untrusted bytes, its counts checked before msgpack-c
+ * reserves memory for them. */
 static int
-unpack_one(msgpack_unpacked *up, const uint8_t *body, size_t len,
+unpack_map(msgpack_unpacked *up, const uint8_t *body, size_t len,
 	   const char **why)
 {
-	size_t off = 0;
-
-	if (gsp_msgpack_bounded(body, len)) {
-		*why = "not exactly one well-formed msgpack object";
+	if (cmn_unpack_one(up, body, len, SIZE_MAX, why))
 		return -EBADMSG;
-	}
-	msgpack_unpacked_init(up);
-	if (msgpack_unpack_next(up, (const char *)body, len, &off) !=
-		    MSGPACK_UNPACK_SUCCESS ||
-	    off != len) {
-		/* e.g. nested deeper than msgpack-c's stack */
-		msgpack_unpacked_destroy(up);
-		*why = "msgpack object not readable";
-		return -EBADMSG;
-	}
 	if (up->data.type != MSGPACK_OBJECT_MAP) {
 		msgpack_unpacked_destroy(up);
 		*why = "not a map";
@@ -263,7 +244,7 @@ ctl_request_decode(const uint8_t *body, size_t len, struct ctl_request *req,
 	if (!why)
 		why = &dummy;
 	memset(req, 0, sizeof(*req));
-	if (unpack_one(&req->up, body, len, why)) {
+	if (unpack_map(&req->up, body, len, why)) {
 		memset(req, 0, sizeof(*req));
 		return -EBADMSG;
 	}
@@ -310,7 +291,7 @@ ctl_response_decode(const uint8_t *body, size_t len, struct ctl_response *resp,
 	if (!why)
 		why = &dummy;
 	memset(resp, 0, sizeof(*resp));
-	if (unpack_one(&resp->up, body, len, why)) {
+	if (unpack_map(&resp->up, body, len, why)) {
 		memset(resp, 0, sizeof(*resp));
 		return -EBADMSG;
 	}

@@ -32,7 +32,8 @@
 #define CTL_CMD_MAX 32		    /* command names, NUL included */
 #define CTL_ERROR_MAX 512	    /* error messages, NUL included */
 
-/* Response codes, equal to the pmgtmctl exit codes. */
+/* Response codes, and pmgtmctl's exit codes: a command exits with the
+ * code the daemon answered. */
 enum ctl_code {
 	CTL_OK = 0,
 	CTL_ERROR = 1,

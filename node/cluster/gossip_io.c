@@ -16,6 +16,7 @@
 #include "gossip/gossip.h"
 #include "node/cluster/stream.h"
 #include "node/cluster/intent_store.h"
+#include "common/file_write.h"
 #include "common/keyfile.h"
 #include "node/log/log.h"
 #include "node/cluster/state_dir.h"

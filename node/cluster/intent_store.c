@@ -8,7 +8,8 @@
 #include <msgpack.h>
 
 #include "gossip/codec.h"
-#include "common/keyfile.h"
+#include "common/file_write.h"
+#include "common/mpack.h"
 
 #define MAGIC "PI\x01"
 #define MAGIC_LEN 3
@@ -110,19 +111,15 @@ node_intents_load(const char *dir, struct gsp *g, struct gsp_now now, char *err,
 	}
 
 	msgpack_unpacked up;
-	size_t off = 0;
 	if (len < MAGIC_LEN || memcmp(data, MAGIC, MAGIC_LEN) != 0 ||
-	    gsp_msgpack_bounded(data + MAGIC_LEN, len - MAGIC_LEN)) {
+	    cmn_unpack_one(&up, data + MAGIC_LEN, len - MAGIC_LEN, SIZE_MAX,
+			   NULL)) {
 		move_aside(path, now.unix_s, "not an intents file", err,
 			   errlen);
 		free(data);
 		return 0;
 	}
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, (const char *)data + MAGIC_LEN,
-				len - MAGIC_LEN,
-				&off) != MSGPACK_UNPACK_SUCCESS ||
-	    up.data.type != MSGPACK_OBJECT_ARRAY) {
+	if (up.data.type != MSGPACK_OBJECT_ARRAY) {
 		msgpack_unpacked_destroy(&up);
 		move_aside(path, now.unix_s, "not an intents file", err,
 			   errlen);

@@ -8,7 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "common/keyfile.h"
+#include "common/file_write.h"
 
 /* The files node_file_write() replaces in the state directory. */
 static const char *const written[] = { "generation", "intents" };

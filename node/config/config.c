@@ -5,6 +5,7 @@
  */
 #include "node/config/config.h"
 #include "node/config/schema.h"
+#include "common/parse.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -180,7 +181,7 @@ conv_u32(struct load *ld, const char *path, const char *text, uint32_t min,
 	*out = dflt;
 	if (!text)
 		return ld->rc;
-	if (node_config_u64_parse(text, max, &v) || v < min)
+	if (cmn_u64_parse(text, max, &v) || v < min)
 		return fail(ld, path, "'%s' must be an integer from %u to %u",
 			    path, min, max);
 	*out = (uint32_t)v;
@@ -214,7 +215,7 @@ conv_ms(struct load *ld, const char *path, const char *text, uint32_t min,
 	*out = dflt;
 	if (!text)
 		return ld->rc;
-	if (node_duration_parse(text, out))
+	if (cmn_duration_parse(text, out))
 		return fail(ld, path,
 			    "'%s' is not a duration: '%s' (digits and a unit: "
 			    "ms, s, m, h or d; at most 49d)",

@@ -149,10 +149,6 @@ node_config_load(const char *path, struct node_config **out, char *err,
 
 void node_config_free(struct node_config *cfg);
 
-/* Parse "500ms", "30s", "2m", "2h", "1d" into milliseconds; 0 or -EINVAL. */
-__attribute__((warn_unused_result)) int node_duration_parse(const char *text,
-							    uint32_t *ms);
-
 /* The gid of group @name from the group database (files or NSS).
  * 0, -ENOENT when there is no such group, or another negative errno. */
 __attribute__((warn_unused_result)) int node_group_lookup(const char *name,

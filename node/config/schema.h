@@ -134,11 +134,6 @@ void node_config_doc_locate(const struct node_config_doc *doc, const char *path,
 /* Longest DNS name in presentation form, without the trailing dot. */
 #define NODE_DNAME_MAX 253
 
-/* Plain decimal digits, no sign, prefix or exponent, at most @max;
- * 0 or -EINVAL. */
-__attribute__((warn_unused_result)) int
-node_config_u64_parse(const char *s, uint64_t max, uint64_t *out);
-
 /*
  * Copy @text to @out lower-cased and without a trailing dot, checking it is
  * a DNS name: labels of 1-63 letters, digits, '-' or '_', at most

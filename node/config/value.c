@@ -1,10 +1,12 @@
 /*
- * The scalar parsers behind the config: durations, IP addresses, socket
- * addresses, DNS names and plain integers. Pure functions of their text,
- * with no positions or messages; config.c adds those.
+ * The scalar parsers only the config needs: IP addresses, socket addresses
+ * and DNS names (integers and durations are common/parse.h's). Pure
+ * functions of their text, with no positions or messages; config.c adds
+ * those.
  */
 #include "node/config/config.h"
 #include "node/config/schema.h"
+#include "common/parse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,61 +16,6 @@ static bool
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-/* Plain decimal only: "0x10", "+1" or "1e3" in a config are mistakes. */
-int
-node_config_u64_parse(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!is_digit(*s))
-		return -EINVAL;
-	for (; is_digit(*s); s++) {
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return -EINVAL;
-	}
-	if (*s)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int
-node_duration_parse(const char *text, uint32_t *ms)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ms;
-	} units[] = { { "ms", 1 },
-		      { "s", 1000 },
-		      { "m", 60000 },
-		      { "h", 3600000 },
-		      { "d", 86400000 } };
-	uint64_t v = 0;
-	size_t i;
-
-	if (!ms)
-		return -EINVAL;
-	*ms = 0;
-	if (!text || !is_digit(*text))
-		return -EINVAL;
-	for (; is_digit(*text); text++) {
-		v = v * 10 + (uint64_t)(*text - '0');
-		if (v > UINT32_MAX)
-			return -EINVAL;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(text, units[i].unit))
-			continue;
-		/* v <= 2^32 and unit < 2^27: the product cannot wrap. */
-		if (v * units[i].ms > UINT32_MAX)
-			return -EINVAL;
-		*ms = (uint32_t)(v * units[i].ms);
-		return 0;
-	}
-	return -EINVAL;
 }
 
 int
@@ -98,7 +45,7 @@ sockaddr_fill(struct node_sockaddr *out, const char *host, const char *port,
 	struct node_ipaddr ip;
 	uint64_t p = default_port;
 
-	if (port && node_config_u64_parse(port, 65535, &p))
+	if (port && cmn_u64_parse(port, 65535, &p))
 		return -EINVAL;
 	if (p == 0 || node_ipaddr_parse(host, &ip))
 		return -EINVAL;

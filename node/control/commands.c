@@ -13,29 +13,15 @@
 #include "node/control/drain.h"
 #include "node/control/reach.h"
 #include "common/ctl_proto.h"
+#include "common/mpack.h"
 #include "node/daemon.h"
 #include "node/cluster/gossip_io.h"
 #include "node/log/log.h"
 
 static void
-pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
-static void
 pack_key(msgpack_packer *pk, const char *key)
 {
-	pack_str(pk, key);
-}
-
-static void
-pack_bool(msgpack_packer *pk, bool v)
-{
-	if (v)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
+	cmn_pack_str(pk, key);
 }
 
 /* An age in seconds; 0 when @since is ahead of @now. */
@@ -55,7 +41,7 @@ pack_ip(msgpack_packer *pk, int family, const uint8_t *bytes)
 
 	if (!inet_ntop(af, bytes, text, sizeof(text)))
 		snprintf(text, sizeof(text), "?");
-	pack_str(pk, text);
+	cmn_pack_str(pk, text);
 }
 
 static void
@@ -70,16 +56,7 @@ pack_endpoint(msgpack_packer *pk, const struct gsp_endpoint *ep)
 	}
 	snprintf(text, sizeof(text), af == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
 		 ep->port);
-	pack_str(pk, text);
-}
-
-static void
-pack_str_or_nil(msgpack_packer *pk, const char *s)
-{
-	if (s && *s)
-		pack_str(pk, s);
-	else
-		msgpack_pack_nil(pk);
+	cmn_pack_str(pk, text);
 }
 
 #define MEMBER_FIELDS 13
@@ -98,17 +75,17 @@ pack_member(msgpack_packer *pk, const struct node_cmd_env *env,
 
 	msgpack_pack_map(pk, MEMBER_FIELDS);
 	pack_key(pk, "name");
-	pack_str(pk, m->name);
+	cmn_pack_str(pk, m->name);
 	pack_key(pk, "state");
-	pack_str(pk, gsp_state_name(m->state));
+	cmn_pack_str(pk, gsp_state_name(m->state));
 	pack_key(pk, "drained");
-	pack_bool(pk, drained);
+	cmn_pack_bool(pk, drained);
 	pack_key(pk, "addresses");
 	msgpack_pack_array(pk, m->n_addrs);
 	for (size_t i = 0; i < m->n_addrs; i++)
 		pack_ip(pk, m->addrs[i].family, m->addrs[i].bytes);
 	pack_key(pk, "ns_name");
-	pack_str_or_nil(pk, m->ns_name);
+	cmn_pack_str_or_nil(pk, m->ns_name);
 	pack_key(pk, "rtt_ms");
 	if (m->self || !m->rtt_us)
 		msgpack_pack_nil(pk);
@@ -126,7 +103,7 @@ pack_member(msgpack_packer *pk, const struct node_cmd_env *env,
 	pack_key(pk, "state_since_s");
 	pack_age(pk, now_ms, m->state_since_ms);
 	pack_key(pk, "self");
-	pack_bool(pk, m->self);
+	cmn_pack_bool(pk, m->self);
 	pack_key(pk, "gossip");
 	pack_endpoint(pk, &m->gossip);
 	pack_key(pk, "last_ack_s");
@@ -143,18 +120,18 @@ pack_self_from_config(msgpack_packer *pk, const struct node_config *cfg)
 {
 	msgpack_pack_map(pk, MEMBER_FIELDS);
 	pack_key(pk, "name");
-	pack_str(pk, cfg->node.name);
+	cmn_pack_str(pk, cfg->node.name);
 	pack_key(pk, "state");
-	pack_str(pk, gsp_state_name(GSP_ALIVE));
+	cmn_pack_str(pk, gsp_state_name(GSP_ALIVE));
 	pack_key(pk, "drained");
-	pack_bool(pk, false);
+	cmn_pack_bool(pk, false);
 	pack_key(pk, "addresses");
 	msgpack_pack_array(pk, cfg->node.n_addrs);
 	for (size_t i = 0; i < cfg->node.n_addrs; i++)
 		pack_ip(pk, cfg->node.addrs[i].family,
 			cfg->node.addrs[i].bytes);
 	pack_key(pk, "ns_name");
-	pack_str_or_nil(pk, cfg->node.ns_name);
+	cmn_pack_str_or_nil(pk, cfg->node.ns_name);
 	pack_key(pk, "rtt_ms");
 	msgpack_pack_nil(pk);
 	pack_key(pk, "generation");
@@ -166,7 +143,7 @@ pack_self_from_config(msgpack_packer *pk, const struct node_config *cfg)
 	pack_key(pk, "state_since_s");
 	msgpack_pack_nil(pk);
 	pack_key(pk, "self");
-	pack_bool(pk, true);
+	cmn_pack_bool(pk, true);
 	pack_key(pk, "gossip");
 	msgpack_pack_nil(pk);
 	pack_key(pk, "last_ack_s");
@@ -246,22 +223,22 @@ node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk)
 	}
 	msgpack_pack_map(pk, 12);
 	pack_key(pk, "name");
-	pack_str(pk, cfg->node.name);
+	cmn_pack_str(pk, cfg->node.name);
 	pack_key(pk, "version");
-	pack_str(pk, PMGTM_VERSION);
+	cmn_pack_str(pk, PMGTM_VERSION);
 	pack_key(pk, "drained");
-	pack_bool(pk, drained);
+	cmn_pack_bool(pk, drained);
 	pack_key(pk, "mode");
-	pack_str(pk, env->g ? "cluster" : "standalone");
+	cmn_pack_str(pk, env->g ? "cluster" : "standalone");
 	pack_key(pk, "zones");
 	msgpack_pack_array(pk, cfg->dns.n_zones);
 	for (size_t i = 0; i < cfg->dns.n_zones; i++)
-		pack_str(pk, cfg->dns.zones[i].name);
+		cmn_pack_str(pk, cfg->dns.zones[i].name);
 	pack_key(pk, "serving");
-	pack_bool(pk, env->serving);
+	cmn_pack_bool(pk, env->serving);
 	/* Standalone, there is nothing to wait for. */
 	pack_key(pk, "synced");
-	pack_bool(pk, env->g ? gsp_synced(env->g) : true);
+	cmn_pack_bool(pk, env->g ? gsp_synced(env->g) : true);
 	pack_key(pk, "generation");
 	if (have_self)
 		msgpack_pack_uint64(pk, self.gen);

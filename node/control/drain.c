@@ -4,72 +4,31 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "gossip/gossip.h"
 #include "node/config/config.h"
 #include "node/control/commands.h"
 #include "common/ctl_proto.h"
+#include "common/mpack.h"
 #include "node/log/log.h"
 
 #define REASON_MAX (GSP_REASON_LEN - 1) /* bytes: 255 */
-
-static void
-pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
-static void
-pack_bool(msgpack_packer *pk, bool v)
-{
-	if (v)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-}
-
-static void
-pack_str_or_nil(msgpack_packer *pk, const char *s)
-{
-	if (*s)
-		pack_str(pk, s);
-	else
-		msgpack_pack_nil(pk);
-}
-
-void
-node_cmd_pack_time(msgpack_packer *pk, uint64_t unix_s)
-{
-	char buf[32];
-	time_t t = (time_t)unix_s;
-	struct tm tm;
-
-	if (!unix_s) {
-		msgpack_pack_nil(pk);
-		return;
-	}
-	if ((uint64_t)t != unix_s || !gmtime_r(&t, &tm) ||
-	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, sizeof(buf), "@%" PRIu64, unix_s);
-	pack_str(pk, buf);
-}
 
 void
 node_cmd_pack_drain(msgpack_packer *pk, const struct gsp_intent *in)
 {
 	msgpack_pack_map(pk, 6);
-	pack_str(pk, "by");
-	pack_str(pk, in->issuer);
-	pack_str(pk, "user");
-	pack_str(pk, in->user);
-	pack_str(pk, "reason");
-	pack_str_or_nil(pk, in->reason);
-	pack_str(pk, "at");
-	node_cmd_pack_time(pk, in->issued_at);
-	pack_str(pk, "expires");
-	node_cmd_pack_time(pk, in->expires_at);
-	pack_str(pk, "version");
+	cmn_pack_str(pk, "by");
+	cmn_pack_str(pk, in->issuer);
+	cmn_pack_str(pk, "user");
+	cmn_pack_str(pk, in->user);
+	cmn_pack_str(pk, "reason");
+	cmn_pack_str_or_nil(pk, in->reason);
+	cmn_pack_str(pk, "at");
+	cmn_pack_time(pk, in->issued_at);
+	cmn_pack_str(pk, "expires");
+	cmn_pack_time(pk, in->expires_at);
+	cmn_pack_str(pk, "version");
 	msgpack_pack_uint64(pk, in->version);
 }
 
@@ -78,24 +37,24 @@ static void
 pack_intent(msgpack_packer *pk, const struct gsp_intent *in)
 {
 	msgpack_pack_map(pk, 9);
-	pack_str(pk, "target");
-	pack_str(pk, in->target);
-	pack_str(pk, "drained");
-	pack_bool(pk, in->drained);
-	pack_str(pk, "effective");
-	pack_bool(pk, in->effective);
-	pack_str(pk, "version");
+	cmn_pack_str(pk, "target");
+	cmn_pack_str(pk, in->target);
+	cmn_pack_str(pk, "drained");
+	cmn_pack_bool(pk, in->drained);
+	cmn_pack_str(pk, "effective");
+	cmn_pack_bool(pk, in->effective);
+	cmn_pack_str(pk, "version");
 	msgpack_pack_uint64(pk, in->version);
-	pack_str(pk, "issuer");
-	pack_str(pk, in->issuer);
-	pack_str(pk, "user");
-	pack_str(pk, in->user);
-	pack_str(pk, "reason");
-	pack_str_or_nil(pk, in->reason);
-	pack_str(pk, "at");
-	node_cmd_pack_time(pk, in->issued_at);
-	pack_str(pk, "expires");
-	node_cmd_pack_time(pk, in->expires_at);
+	cmn_pack_str(pk, "issuer");
+	cmn_pack_str(pk, in->issuer);
+	cmn_pack_str(pk, "user");
+	cmn_pack_str(pk, in->user);
+	cmn_pack_str(pk, "reason");
+	cmn_pack_str_or_nil(pk, in->reason);
+	cmn_pack_str(pk, "at");
+	cmn_pack_time(pk, in->issued_at);
+	cmn_pack_str(pk, "expires");
+	cmn_pack_time(pk, in->expires_at);
 }
 
 /* --- arguments --- */
@@ -318,12 +277,12 @@ node_cmd_drain(const struct node_cmd_env *env, const msgpack_object *args,
 		char msg[GSP_NAME_LEN + 32];
 		snprintf(msg, sizeof(msg), "%s is not drained", a.target);
 		msgpack_pack_map(pk, 3);
-		pack_str(pk, "noop");
+		cmn_pack_str(pk, "noop");
 		msgpack_pack_true(pk);
-		pack_str(pk, "target");
-		pack_str(pk, a.target);
-		pack_str(pk, "message");
-		pack_str(pk, msg);
+		cmn_pack_str(pk, "target");
+		cmn_pack_str(pk, a.target);
+		cmn_pack_str(pk, "message");
+		cmn_pack_str(pk, msg);
 		return CTL_OK;
 	}
 	/* Only draining a member that serves now can lower the count;
@@ -414,43 +373,43 @@ node_cmd_drain_progress(const struct node_cmd_env *env,
 			lagging++;
 
 	msgpack_pack_map(pk, 11);
-	pack_str(pk, "target");
-	pack_str(pk, target);
-	pack_str(pk, "version");
+	cmn_pack_str(pk, "target");
+	cmn_pack_str(pk, target);
+	cmn_pack_str(pk, "version");
 	msgpack_pack_uint64(pk, version);
-	pack_str(pk, "intent");
+	cmn_pack_str(pk, "intent");
 	if (have)
 		pack_intent(pk, &in);
 	else
 		msgpack_pack_nil(pk);
 	/* No intent at all means ours is not the one in force either. */
-	pack_str(pk, "superseded");
-	pack_bool(pk, !have || in.version != version);
-	pack_str(pk, "target_state");
-	pack_str(pk, gsp_state_name(t.state));
-	pack_str(pk, "target_drained");
-	pack_bool(pk, gsp_drained(env->g, now, target));
-	pack_str(pk, "target_applied");
-	pack_bool(pk, member_has(env->g, &t, mine));
-	pack_str(pk, "members");
+	cmn_pack_str(pk, "superseded");
+	cmn_pack_bool(pk, !have || in.version != version);
+	cmn_pack_str(pk, "target_state");
+	cmn_pack_str(pk, gsp_state_name(t.state));
+	cmn_pack_str(pk, "target_drained");
+	cmn_pack_bool(pk, gsp_drained(env->g, now, target));
+	cmn_pack_str(pk, "target_applied");
+	cmn_pack_bool(pk, member_has(env->g, &t, mine));
+	cmn_pack_str(pk, "members");
 	msgpack_pack_array(pk, k);
 	for (size_t i = 0; i < k && gsp_member_get(env->g, i, &m); i++) {
 		msgpack_pack_map(pk, 3);
-		pack_str(pk, "name");
-		pack_str(pk, m.name);
-		pack_str(pk, "state");
-		pack_str(pk, gsp_state_name(m.state));
-		pack_str(pk, "has");
-		pack_bool(pk, member_has(env->g, &m, mine));
+		cmn_pack_str(pk, "name");
+		cmn_pack_str(pk, m.name);
+		cmn_pack_str(pk, "state");
+		cmn_pack_str(pk, gsp_state_name(m.state));
+		cmn_pack_str(pk, "has");
+		cmn_pack_bool(pk, member_has(env->g, &m, mine));
 	}
-	pack_str(pk, "lagging");
+	cmn_pack_str(pk, "lagging");
 	msgpack_pack_array(pk, lagging);
 	for (size_t i = 0; i < k && gsp_member_get(env->g, i, &m); i++)
 		if (m.state == GSP_ALIVE && !member_has(env->g, &m, mine))
-			pack_str(pk, m.name);
-	pack_str(pk, "digest");
+			cmn_pack_str(pk, m.name);
+	cmn_pack_str(pk, "digest");
 	msgpack_pack_uint64(pk, mine);
-	pack_str(pk, "ttl_s");
+	cmn_pack_str(pk, "ttl_s");
 	msgpack_pack_uint32(pk, zone_ttl_max(env->cfg));
 	return CTL_OK;
 }

@@ -56,7 +56,4 @@ int node_cmd_drain_progress(const struct node_cmd_env *env,
  * "reason", "at", "expires", "version"}. */
 void node_cmd_pack_drain(msgpack_packer *pk, const struct gsp_intent *in);
 
-/* Unix seconds as an RFC 3339 UTC string; nil for 0 (never / unknown). */
-void node_cmd_pack_time(msgpack_packer *pk, uint64_t unix_s);
-
 #endif

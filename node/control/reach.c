@@ -7,25 +7,11 @@
 #include <string.h>
 
 #include "gossip/gossip.h"
+#include "common/mpack.h"
 #include "node/control/commands.h"
 
 #define OBSERVER_FIELDS 5
 #define PEER_FIELDS 8
-
-static void
-pack_str(msgpack_packer *pk, const char *s)
-{
-	msgpack_pack_str_with_body(pk, s, strlen(s));
-}
-
-static void
-pack_bool(msgpack_packer *pk, bool v)
-{
-	if (v)
-		msgpack_pack_true(pk);
-	else
-		msgpack_pack_false(pk);
-}
 
 /* Microseconds as milliseconds; nil for 0 (unknown). */
 static void
@@ -49,24 +35,24 @@ static void
 pack_cell(msgpack_packer *pk, const struct gsp_reach_cell *c)
 {
 	msgpack_pack_map(pk, PEER_FIELDS);
-	pack_str(pk, "name");
-	pack_str(pk, c->peer);
-	pack_str(pk, "reachable");
-	pack_bool(pk, c->reachable);
-	pack_str(pk, "path");
-	pack_str(pk, path_name(c));
+	cmn_pack_str(pk, "name");
+	cmn_pack_str(pk, c->peer);
+	cmn_pack_str(pk, "reachable");
+	cmn_pack_bool(pk, c->reachable);
+	cmn_pack_str(pk, "path");
+	cmn_pack_str(pk, path_name(c));
 	/* The smoothed RTT outlives the path it measured: an unreachable
 	 * peer has none to show (the documented JSON shape). */
-	pack_str(pk, "rtt_ms");
+	cmn_pack_str(pk, "rtt_ms");
 	pack_ms(pk, c->reachable ? c->rtt_us : 0);
-	pack_str(pk, "p50_ms");
+	cmn_pack_str(pk, "p50_ms");
 	pack_ms(pk, c->p50_us);
-	pack_str(pk, "p99_ms");
+	cmn_pack_str(pk, "p99_ms");
 	pack_ms(pk, c->p99_us);
-	pack_str(pk, "loss");
+	cmn_pack_str(pk, "loss");
 	msgpack_pack_double(
 		pk, (c->loss_permille > 1000 ? 1000 : c->loss_permille) / 1e3);
-	pack_str(pk, "last_ack_s");
+	cmn_pack_str(pk, "last_ack_s");
 	if (c->last_ack_ms == UINT64_MAX)
 		msgpack_pack_nil(pk);
 	else
@@ -77,15 +63,15 @@ static void
 pack_row(msgpack_packer *pk, const struct gsp_reach_row *row, bool self)
 {
 	msgpack_pack_map(pk, OBSERVER_FIELDS);
-	pack_str(pk, "name");
-	pack_str(pk, row->observer);
-	pack_str(pk, "self");
-	pack_bool(pk, self);
-	pack_str(pk, "age_s");
+	cmn_pack_str(pk, "name");
+	cmn_pack_str(pk, row->observer);
+	cmn_pack_str(pk, "self");
+	cmn_pack_bool(pk, self);
+	cmn_pack_str(pk, "age_s");
 	msgpack_pack_double(pk, row->age_ms / 1e3);
-	pack_str(pk, "stale");
-	pack_bool(pk, row->stale);
-	pack_str(pk, "peers");
+	cmn_pack_str(pk, "stale");
+	cmn_pack_bool(pk, row->stale);
+	cmn_pack_str(pk, "peers");
 	msgpack_pack_array(pk, row->n);
 	for (size_t i = 0; i < row->n; i++)
 		pack_cell(pk, &row->cells[i]);
@@ -96,7 +82,7 @@ pack_names(msgpack_packer *pk, const char *const *names, size_t n)
 {
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++)
-		pack_str(pk, names[i]);
+		cmn_pack_str(pk, names[i]);
 }
 
 /* gsp_split_views() is walked twice with the same state and time: once
@@ -116,11 +102,11 @@ split_one(void *ctx, const char *target, const char *const *reach,
 	if (!w->pk)
 		return;
 	msgpack_pack_map(w->pk, 3);
-	pack_str(w->pk, "target");
-	pack_str(w->pk, target);
-	pack_str(w->pk, "reachable_from");
+	cmn_pack_str(w->pk, "target");
+	cmn_pack_str(w->pk, target);
+	cmn_pack_str(w->pk, "reachable_from");
 	pack_names(w->pk, reach, n_reach);
-	pack_str(w->pk, "unreachable_from");
+	cmn_pack_str(w->pk, "unreachable_from");
 	pack_names(w->pk, unreach, n_unreach);
 }
 
@@ -134,9 +120,9 @@ node_cmd_reachability(const struct node_cmd_env *env, msgpack_packer *pk)
 
 	if (!env->g) {
 		msgpack_pack_map(pk, 2);
-		pack_str(pk, "observers");
+		cmn_pack_str(pk, "observers");
 		msgpack_pack_array(pk, 0);
-		pack_str(pk, "split_views");
+		cmn_pack_str(pk, "split_views");
 		msgpack_pack_array(pk, 0);
 		return 0;
 	}
@@ -149,7 +135,7 @@ node_cmd_reachability(const struct node_cmd_env *env, msgpack_packer *pk)
 	       gsp_reach_get(env->g, now, n, row))
 		n++;
 	msgpack_pack_map(pk, 2);
-	pack_str(pk, "observers");
+	cmn_pack_str(pk, "observers");
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++) {
 		if (!gsp_reach_get(env->g, now, i, row))
@@ -158,7 +144,7 @@ node_cmd_reachability(const struct node_cmd_env *env, msgpack_packer *pk)
 	}
 	free(row);
 
-	pack_str(pk, "split_views");
+	cmn_pack_str(pk, "split_views");
 	gsp_split_views(env->g, now, split_one, &count);
 	msgpack_pack_array(pk, count.n);
 	gsp_split_views(env->g, now, split_one, &walk);

@@ -1,7 +1,8 @@
 /*
  * Config loader tests: good files read back field by field, bad files and
  * snippets fail with the exact "FILE:LINE:COL: message", and the value
- * parsers take tables of good and malformed input.
+ * parsers take tables of good and malformed input (integers and durations
+ * in test_parse.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -477,51 +478,6 @@ test_missing_file(void **state)
 }
 
 static void
-test_duration(void **state)
-{
-	static const struct {
-		const char *text;
-		int rc;
-		uint32_t ms;
-	} t[] = {
-		{ "500ms", 0, 500 },
-		{ "30s", 0, 30000 },
-		{ "2m", 0, 120000 },
-		{ "2h", 0, 7200000 },
-		{ "1d", 0, 86400000 },
-		{ "0s", 0, 0 },
-		{ "007s", 0, 7000 },
-		{ "4294967295ms", 0, 4294967295u },
-		{ "49d", 0, 4233600000u },
-		{ "4294967296ms", -EINVAL, 0 },
-		{ "4294968s", -EINVAL, 0 },
-		{ "50d", -EINVAL, 0 },
-		{ "99999999999999999999999s", -EINVAL, 0 },
-		{ "", -EINVAL, 0 },
-		{ "s", -EINVAL, 0 },
-		{ "10", -EINVAL, 0 },
-		{ "10 s", -EINVAL, 0 },
-		{ " 10s", -EINVAL, 0 },
-		{ "10sec", -EINVAL, 0 },
-		{ "-1s", -EINVAL, 0 },
-		{ "1.5s", -EINVAL, 0 },
-		{ "10S", -EINVAL, 0 },
-		{ "1us", -EINVAL, 0 },
-	};
-	uint32_t ms;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		ms = 12345;
-		assert_int_equal(node_duration_parse(t[i].text, &ms), t[i].rc);
-		assert_int_equal(ms, t[i].ms);
-	}
-	assert_int_equal(node_duration_parse(NULL, &ms), -EINVAL);
-	assert_int_equal(node_duration_parse("1s", NULL), -EINVAL);
-}
-
-static void
 test_ipaddr(void **state)
 {
 	static const struct {
@@ -628,7 +584,6 @@ main(void)
 		cmocka_unit_test(test_snippets),
 		cmocka_unit_test(test_errors_without_buffer),
 		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_ipaddr),
 		cmocka_unit_test(test_sockaddr),
 	};

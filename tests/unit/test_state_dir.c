@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "common/keyfile.h"
+#include "common/file_write.h"
 #include "node/cluster/state_dir.h"
 
 struct dir {

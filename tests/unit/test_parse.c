@@ -1,0 +1,146 @@
+/*
+ * The values pmgtm.yaml, pmgtmctl and pmgtmd's answers share: integers,
+ * durations and RFC 3339 times, each from a table of good and malformed
+ * input.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/parse.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define N(t) (sizeof(t) / sizeof((t)[0]))
+
+static void
+test_u64(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t max;
+		int rc;
+		uint64_t v;
+	} t[] = {
+		{ "0", 10, 0, 0 },
+		{ "10", 10, 0, 10 },
+		{ "007", 10, 0, 7 },
+		{ "11", 10, -EINVAL, 0 },
+		{ "65535", 65535, 0, 65535 },
+		{ "65536", 65535, -EINVAL, 0 },
+		{ "9223372036854775807", INT64_MAX, 0, INT64_MAX },
+		{ "9223372036854775808", INT64_MAX, -EINVAL, 0 },
+		/* 2 * 10^19 wraps to 1553255926290448384 in 64 bits */
+		{ "20000000000000000000", INT64_MAX, -EINVAL, 0 },
+		{ "18446744073709551615", UINT64_MAX, 0, UINT64_MAX },
+		/* 2^64 wraps to 0 */
+		{ "18446744073709551616", UINT64_MAX, -EINVAL, 0 },
+		{ "99999999999999999999999", UINT64_MAX, -EINVAL, 0 },
+		{ "", 10, -EINVAL, 0 },
+		{ "+1", 10, -EINVAL, 0 },
+		{ "-1", 10, -EINVAL, 0 },
+		{ " 1", 10, -EINVAL, 0 },
+		{ "1 ", 10, -EINVAL, 0 },
+		{ "0x10", 100, -EINVAL, 0 },
+		{ "1e3", 10000, -EINVAL, 0 },
+		{ "1.0", 10, -EINVAL, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(t); i++) {
+		uint64_t v = 12345;
+
+		print_message("%s (max %ju)\n", t[i].text, (uintmax_t)t[i].max);
+		assert_int_equal(cmn_u64_parse(t[i].text, t[i].max, &v),
+				 t[i].rc);
+		assert_true(v == (t[i].rc ? 12345 : t[i].v));
+	}
+}
+
+static void
+test_duration(void **state)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		uint32_t ms;
+	} t[] = {
+		{ "500ms", 0, 500 },
+		{ "30s", 0, 30000 },
+		{ "2m", 0, 120000 },
+		{ "2h", 0, 7200000 },
+		{ "1d", 0, 86400000 },
+		{ "0s", 0, 0 },
+		{ "007s", 0, 7000 },
+		{ "4294967295ms", 0, 4294967295u },
+		{ "49d", 0, 4233600000u },
+		{ "4294967296ms", -EINVAL, 0 },
+		{ "4294968s", -EINVAL, 0 },
+		{ "50d", -EINVAL, 0 },
+		{ "99999999999999999999999s", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "s", -EINVAL, 0 },
+		{ "10", -EINVAL, 0 },
+		{ "10 s", -EINVAL, 0 },
+		{ " 10s", -EINVAL, 0 },
+		{ "10sec", -EINVAL, 0 },
+		{ "-1s", -EINVAL, 0 },
+		{ "1.5s", -EINVAL, 0 },
+		{ "10S", -EINVAL, 0 },
+		{ "1us", -EINVAL, 0 },
+	};
+	uint32_t ms;
+
+	(void)state;
+	for (size_t i = 0; i < N(t); i++) {
+		ms = 12345;
+		print_message("%s\n", t[i].text);
+		assert_int_equal(cmn_duration_parse(t[i].text, &ms), t[i].rc);
+		assert_int_equal(ms, t[i].ms);
+	}
+	assert_int_equal(cmn_duration_parse(NULL, &ms), -EINVAL);
+	assert_int_equal(cmn_duration_parse("1s", NULL), -EINVAL);
+}
+
+static void
+test_time(void **state)
+{
+	static const struct {
+		uint64_t t;
+		const char *text;
+	} t[] = {
+		{ 0, "1970-01-01T00:00:00Z" },
+		{ 1795777200, "2026-11-27T11:00:00Z" },
+		{ 253402300799, "9999-12-31T23:59:59Z" },
+		/* Past what time_t holds: never a date before 1970. */
+		{ (uint64_t)INT64_MAX + 1, "@9223372036854775808" },
+		{ UINT64_MAX, "@18446744073709551615" },
+	};
+	char buf[CMN_TIME_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < N(t); i++)
+		assert_string_equal(cmn_time_format(t[i].t, buf, sizeof(buf)),
+				    t[i].text);
+	/* Years gmtime() cannot give fall back to seconds too. */
+	assert_string_equal(cmn_time_format(INT64_MAX, buf, sizeof(buf)),
+			    "@9223372036854775807");
+	/* A short buffer gets as much as fits, NUL-terminated. */
+	char small[8];
+	assert_string_equal(cmn_time_format(0, small, sizeof(small)), "@0");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_time),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
