@@ -15,7 +15,7 @@
 #include "common/ctl_proto.h"
 #include "common/mpack.h"
 #include "node/daemon.h"
-#include "node/cluster/gossip_io.h"
+#include "node/cluster/cluster.h"
 #include "node/log/log.h"
 
 static void
@@ -300,10 +300,12 @@ node_cmd_run(const struct node_cmd_env *env, const char *cmd,
 	return CTL_ERROR;
 }
 
-static void
-kick_gossip(void *ctx)
+static int64_t
+drain_gossip(void *ctx, const char *target, bool drained, const char *user,
+	     const char *reason, uint64_t expires_at)
 {
-	node_gossip_kick(ctx);
+	return node_gossip_drain(ctx, target, drained, user, reason,
+				 expires_at);
 }
 
 static int
@@ -329,6 +331,7 @@ daemon_handle(void *ctx, const char *cmd, const msgpack_object *args,
 	}
 	struct gsp_now now = { .ms = uv_now(&d->loop),
 			       .unix_s = (uint64_t)time(NULL) };
+	const struct node_cmd_cluster cluster = { drain_gossip, d->gossip };
 	if (d->gossip)
 		now = node_gossip_now(d->gossip);
 	struct node_cmd_env env = {
@@ -337,9 +340,7 @@ daemon_handle(void *ctx, const char *cmd, const msgpack_object *args,
 		.now_ms = now.ms,
 		.serving = d->view && dns_view_serving(d->view),
 		.unix_s = now.unix_s,
-		.gm = d->gossip ? node_gossip_state_mut(d->gossip) : NULL,
-		.kick = d->gossip ? kick_gossip : NULL,
-		.kick_ctx = d->gossip,
+		.cluster = d->gossip ? &cluster : NULL,
 	};
 
 	return node_cmd_run(&env, cmd, args, who, data, err, errlen);

@@ -32,6 +32,17 @@
 struct gsp;
 struct node_config;
 
+/* What the commands may change in the cluster: the daemon's is
+ * node/cluster/cluster.h, a test brings its own. */
+struct node_cmd_cluster {
+	/* Issues an intent as node_gossip_drain() does: returns its version
+	 * (> 0) or a negative errno. */
+	int64_t (*drain)(void *ctx, const char *target, bool drained,
+			 const char *user, const char *reason,
+			 uint64_t expires_at);
+	void *ctx;
+};
+
 /* What the commands read, gathered at each call. */
 struct node_cmd_env {
 	const struct node_config *cfg;
@@ -39,13 +50,9 @@ struct node_cmd_env {
 	uint64_t now_ms;     /* the gossip clock, for ages */
 	bool serving;	     /* the DNS view answers the zones normally */
 	uint64_t unix_s;     /* the wall clock, for intent times and expiry */
-	/* The same state machine as @g, writable, for the commands that
-	 * issue intents; NULL: they refuse. */
-	struct gsp *gm;
-	/* Sends what @gm queued now rather than at the next tick; may be
-	 * NULL (tests flush the outbox themselves). */
-	void (*kick)(void *ctx);
-	void *kick_ctx;
+	/* Changes the cluster @g shows; NULL: the commands that issue
+	 * intents refuse. */
+	const struct node_cmd_cluster *cluster;
 };
 
 /* Pack the "data" object of each command with @pk. Return 0; a write

@@ -189,19 +189,6 @@ find_member(const struct gsp *g, const char *name, struct gsp_member_info *m)
 	return false;
 }
 
-/* Members that serve the zone normally: alive and not drained. */
-static size_t
-count_active(const struct gsp *g, struct gsp_now now)
-{
-	struct gsp_member_info m;
-	size_t n = gsp_member_count(g), active = 0;
-
-	for (size_t i = 0; i < n && gsp_member_get(g, i, &m); i++)
-		if (m.state == GSP_ALIVE && !gsp_drained(g, now, m.name))
-			active++;
-	return active;
-}
-
 /* Whether member @m last told us the digest we hold now. */
 static bool
 member_has(const struct gsp *g, const struct gsp_member_info *m, uint64_t mine)
@@ -219,7 +206,7 @@ static int
 refuse_min_active(const struct node_cmd_env *env, const struct drain_args *a,
 		  struct gsp_now now, char *err, size_t errlen)
 {
-	size_t left = count_active(env->g, now) - 1;
+	size_t left = gsp_active_count(env->g, now) - 1;
 	uint32_t min = env->cfg->cluster.min_active;
 
 	if (left >= min)
@@ -259,7 +246,7 @@ node_cmd_drain(const struct node_cmd_env *env, const msgpack_object *args,
 	bool overrode = false;
 	int rc;
 
-	if (!env->g || !env->gm) {
+	if (!env->g || !env->cluster) {
 		snprintf(err, errlen, "drain needs a cluster");
 		return CTL_ERROR;
 	}
@@ -296,15 +283,14 @@ node_cmd_drain(const struct node_cmd_env *env, const msgpack_object *args,
 	}
 	const char *user = who && who->user[0] ? who->user : "unknown";
 	uint64_t expires = a.ttl_ms ? now.unix_s + (a.ttl_ms + 999) / 1000 : 0;
-	int64_t version = gsp_drain(env->gm, now, a.target, a.drained, user,
-				    a.reason, expires);
+	int64_t version =
+		env->cluster->drain(env->cluster->ctx, a.target, a.drained,
+				    user, a.reason, expires);
 	if (version < 0) {
 		snprintf(err, errlen, "cannot issue the intent: %s",
 			 strerror((int)-version));
 		return CTL_ERROR;
 	}
-	if (env->kick)
-		env->kick(env->kick_ctx);
 	log_issued(&a, version, user, overrode, expires);
 	/* Ours wins locally (its version is above all we have seen); the
 	 * fallback only keeps the answer true if that ever changed. */

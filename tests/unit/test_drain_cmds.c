@@ -31,33 +31,47 @@
 
 /* --- three nodes on a virtual clock (tests/unit/gspnet.h) --- */
 
+struct net;
+
+/* Node @i issuing intents, as node_gossip_drain() does in pmgtmd. */
+struct issuer {
+	struct net *net;
+	int i;
+};
+
 struct net {
 	struct gspnet *gn;
 	struct node_config *cfg[N];
-	int kicks;
+	struct issuer issuers[N];
+	struct node_cmd_cluster cluster[N];
+	int issued;
 };
 
-static void
-count_kick(void *ctx)
+static int64_t
+issue(void *ctx, const char *target, bool drained, const char *user,
+      const char *reason, uint64_t expires_at)
 {
-	struct net *n = ctx;
+	struct issuer *is = ctx;
+	struct net *n = is->net;
 
-	n->kicks++;
+	n->issued++;
+	return gsp_drain(gspnet_gsp(n->gn, is->i), gspnet_now(n->gn), target,
+			 drained, user, reason, expires_at);
 }
 
 /* The command environment of node @i, as pmgtmd fills it. */
 static struct node_cmd_env
 env_of(struct net *n, int i)
 {
+	n->issuers[i] = (struct issuer){ n, i };
+	n->cluster[i] = (struct node_cmd_cluster){ issue, &n->issuers[i] };
 	return (struct node_cmd_env){
 		.cfg = n->cfg[i],
 		.g = gspnet_gsp(n->gn, i),
 		.now_ms = gspnet_now(n->gn).ms,
 		.serving = true,
 		.unix_s = gspnet_now(n->gn).unix_s,
-		.gm = gspnet_gsp(n->gn, i),
-		.kick = count_kick,
-		.kick_ctx = n,
+		.cluster = &n->cluster[i],
 	};
 }
 
@@ -340,7 +354,7 @@ test_bad_args(void **state)
 	uint64_t v = drain(n, 0, "lb2", true, long_reason, "alice");
 	assert_true(v > 0);
 	drain(n, 0, "lb2", false, NULL, "alice");
-	assert_int_equal(n->kicks, 2);
+	assert_int_equal(n->issued, 2);
 	gspnet_run(n->gn, 2000);
 }
 
@@ -351,7 +365,7 @@ test_unknown_and_noop(void **state)
 	struct arg unknown[] = { S("target", "lb9"), B("drained", true) };
 	struct arg progress[] = { S("target", "lb9"), U("version", 1) };
 	struct arg undrain[] = { S("target", "lb3"), B("drained", false) };
-	int kicks = n->kicks;
+	int issued = n->issued;
 
 	expect_fail(n, 0, "drain", unknown, 2, CTL_REFUSED,
 		    "no member named lb9");
@@ -364,7 +378,7 @@ test_unknown_and_noop(void **state)
 	assert_str(get(c->d, "target"), "lb3");
 	assert_str(get(c->d, "message"), "lb3 is not drained");
 	call_free(c);
-	assert_int_equal(n->kicks, kicks); /* nothing was issued */
+	assert_int_equal(n->issued, issued); /* nothing was issued */
 }
 
 static void

@@ -161,7 +161,6 @@ reach(struct net *n, int i)
 		.now_ms = gspnet_now(n->gn).ms,
 		.serving = true,
 		.unix_s = gspnet_now(n->gn).unix_s,
-		.gm = gspnet_gsp(n->gn, i),
 	};
 
 	return run_env(&env);
