@@ -110,6 +110,29 @@ out:
 	return r;
 }
 
+/* STATUS= for systemd: serving or not, drained, members. */
+static void
+notify_status(const struct node_daemon *d)
+{
+	struct node_status s = {
+		.standalone = !d->gossip,
+		.n_zones = d->cfg->dns.n_zones,
+		.ready = d->ready,
+	};
+
+	if (d->gossip) {
+		const struct gsp *g = node_gossip_state(d->gossip);
+		struct gsp_member_info m;
+		for (size_t i = 0; gsp_member_get(g, i, &m); i++) {
+			s.members += m.state != GSP_LEFT;
+			s.alive += m.state == GSP_ALIVE;
+		}
+		s.drained = gsp_drained(g, node_gossip_now(d->gossip),
+					d->cfg->node.name);
+	}
+	node_notify_status(&s);
+}
+
 static void
 on_members_changed(void *ctx)
 {
@@ -144,7 +167,7 @@ on_members_changed(void *ctx)
 	}
 	set_view(d, v);
 	node_autodrain_members_changed(d);
-	node_notify_status(d);
+	notify_status(d);
 }
 
 /* startup_sync_timeout passed without a peer: serve what we know. */
@@ -247,7 +270,8 @@ stop(struct node_daemon *d)
 	d->control = NULL;
 	node_metrics_close(d->metrics);
 	d->metrics = NULL;
-	node_notify_watchdog_stop(d);
+	node_notify_watchdog_stop(d->watchdog);
+	d->watchdog = NULL;
 	node_autodrain_stop(d);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
@@ -274,7 +298,7 @@ on_signal(uv_signal_t *h, int signum)
 		node_notify("RELOADING=1");
 		reload(d);
 		node_notify("READY=1");
-		node_notify_status(d);
+		notify_status(d);
 		return;
 	}
 	node_log(NODE_LOG_INFO, "stopping", "signal", strsignal(signum), NULL);
@@ -412,8 +436,8 @@ node_daemon_run(struct node_config *cfg)
 			 "mode", cfg->has_cluster ? "cluster" : "standalone",
 			 NULL);
 		node_notify("READY=1");
-		node_notify_status(d);
-		node_notify_watchdog_start(d);
+		notify_status(d);
+		d->watchdog = node_notify_watchdog_start(&d->loop);
 		rc = 0;
 		if (node_autodrain_start(d)) {
 			rc = 1;

@@ -18,6 +18,7 @@ struct node_tcp;
 struct node_gossip;
 struct node_control;
 struct node_health;
+struct node_watchdog;
 struct node_metrics;
 
 struct node_daemon {
@@ -39,9 +40,8 @@ struct node_daemon {
 	struct node_health *health; /* NULL: no health checks */
 	uv_timer_t autodrain_timer; /* jitter before, settle after reload */
 	bool autodrain_timer_live;
-	uv_timer_t watchdog; /* WATCHDOG=1 when the unit asks for it */
-	bool watchdog_live;
-	bool autodrain_blocked; /* by min_active, already logged */
+	struct node_watchdog *watchdog; /* NULL: the unit asks for none */
+	bool autodrain_blocked;		/* by min_active, already logged */
 	struct node_stats stats;
 	bool view_stale; /* peer data could not be served: own state only */
 	bool reload_ok;	 /* the last SIGHUP reload worked */
