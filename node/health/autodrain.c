@@ -145,6 +145,18 @@ start_checks(struct node_autodrain *ad)
 	return r;
 }
 
+/* Checks just (re)started: the first decision once each has run. */
+static void
+settle(struct node_autodrain *ad)
+{
+	if (!ad->health)
+		return;
+	struct node_autodrain_action a = node_autodrain_policy_restarted(
+		&ad->policy, uv_now(ad->loop),
+		node_autodrain_settle_ms(ad->cfg->checks, ad->cfg->n_checks));
+	carry_out(ad, &a);
+}
+
 static void
 on_closed(uv_handle_t *h)
 {
@@ -176,6 +188,7 @@ node_autodrain_start(uv_loop_t *loop, const struct node_config *cfg,
 		uv_close((uv_handle_t *)&ad->timer, on_closed);
 		return r;
 	}
+	settle(ad);
 	*out = ad;
 	return 0;
 }
@@ -211,13 +224,9 @@ node_autodrain_reload(struct node_autodrain *ad, const struct node_config *cfg)
 	node_autodrain_policy_stopped(&ad->policy);
 	uv_timer_stop(&ad->timer);
 	int r = start_checks(ad);
-	if (r || !ad->health)
-		return r;
-	struct node_autodrain_action a = node_autodrain_policy_restarted(
-		&ad->policy, uv_now(ad->loop),
-		node_autodrain_settle_ms(cfg->checks, cfg->n_checks));
-	carry_out(ad, &a);
-	return 0;
+	if (!r)
+		settle(ad);
+	return r;
 }
 
 const struct node_health *

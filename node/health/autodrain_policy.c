@@ -75,6 +75,7 @@ decide(struct node_autodrain_policy *p, const struct node_autodrain_input *in)
 {
 	struct node_autodrain_action a = act(NODE_AUTODRAIN_NOTHING);
 
+	p->owed = !in->ready;
 	if (!in->ready)
 		return a;
 	if (!in->down_name) {
@@ -137,7 +138,7 @@ struct node_autodrain_action
 node_autodrain_policy_members_changed(struct node_autodrain_policy *p,
 				      const struct node_autodrain_input *in)
 {
-	if (!p->held || p->waiting)
+	if (!(p->held || p->owed) || p->waiting)
 		return act(NODE_AUTODRAIN_NOTHING);
 	return decide(p, in);
 }

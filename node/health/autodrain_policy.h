@@ -10,7 +10,8 @@
  * first one's intent reaches the other, which then holds back. When one
  * comes up, the decision is made at once.
  *
- * A decision, once the node is ready (synced, or done waiting):
+ * A decision, once the node is ready (synced, or done waiting; one due
+ * before that is made when membership changes):
  *   - some check down, this node not drained: drain, unless fewer than
  *     min_active members would stay active; then hold back, log that
  *     once, and decide again when membership changes;
@@ -18,10 +19,12 @@
  *     (issued by this node as NODE_AUTODRAIN_USER): undrain;
  *   - otherwise nothing. An operator's drain or undrain is never undone.
  *
- * Checks start "up", so after they are restarted (a reload that changes
- * them) the first decision waits until each has had time to run `rise`
- * times: a node drained by its old checks does not undrain on the
- * strength of checks that have not run.
+ * Checks start "up", so after they are (re)started (at start, or by a
+ * reload that changes them) the first decision waits until each has had
+ * time to run `rise` times: a node drained by its old checks does not
+ * undrain on the strength of checks that have not run, and one drained
+ * before a restart undrains even though its new checks never change
+ * state.
  */
 #ifndef PMGTM_NODE_HEALTH_AUTODRAIN_POLICY_H
 #define PMGTM_NODE_HEALTH_AUTODRAIN_POLICY_H
@@ -99,6 +102,7 @@ struct node_autodrain_policy {
 	bool waiting; /* a decision is due at due_ms */
 	uint64_t due_ms;
 	bool held; /* the last decision was held back by min_active */
+	bool owed; /* one came due before the node was ready */
 };
 
 void node_autodrain_policy_init(struct node_autodrain_policy *p);
@@ -123,8 +127,9 @@ struct node_autodrain_action
 node_autodrain_policy_due(struct node_autodrain_policy *p,
 			  const struct node_autodrain_input *in);
 
-/* Membership or intents changed: a held-back drain is tried again, unless
- * a decision is already waited for. */
+/* Membership or intents changed: a held-back drain, or a decision that
+ * came due before the node was ready, is tried again, unless a decision
+ * is already waited for. */
 struct node_autodrain_action
 node_autodrain_policy_members_changed(struct node_autodrain_policy *p,
 				      const struct node_autodrain_input *in);

@@ -257,7 +257,7 @@ test_up_within_jitter_drains_nothing(void **state)
 }
 
 static void
-test_not_ready_decides_nothing(void **state)
+test_not_ready_decides_once_ready(void **state)
 {
 	struct world w;
 
@@ -268,6 +268,36 @@ test_not_ready_decides_nothing(void **state)
 	advance(&w, AUTODRAIN_JITTER_MS);
 	assert_int_equal(w.drains, 0);
 	assert_int_equal(w.held, 0);
+	members_changed(&w);
+	assert_int_equal(w.drains, 0);
+	/* Ready at last (membership changed): the owed decision is made. */
+	w.ready = true;
+	members_changed(&w);
+	assert_int_equal(w.drains, 1);
+	members_changed(&w);
+	assert_int_equal(w.drains, 1);
+}
+
+/* pmgtmd restarted while drained by its own checks, which now pass: they
+ * never change state, yet once they have run (and the node has synced)
+ * it undrains. */
+static void
+test_start_while_auto_drained_undrains(void **state)
+{
+	struct world w;
+
+	(void)state;
+	world_init(&w);
+	w.intent = NODE_AUTODRAIN_DRAINED_AUTO;
+	w.ready = false;
+	struct node_autodrain_action a =
+		node_autodrain_policy_restarted(&w.p, w.now, 700);
+	carry_out(&w, &a);
+	advance(&w, 700);
+	assert_int_equal(w.undrains, 0);
+	w.ready = true;
+	members_changed(&w);
+	assert_int_equal(w.undrains, 1);
 }
 
 /* ---- min_active ----------------------------------------------------- */
@@ -502,7 +532,8 @@ main(void)
 		cmocka_unit_test(test_drain_after_jitter),
 		cmocka_unit_test(test_second_down_restarts_the_wait),
 		cmocka_unit_test(test_up_within_jitter_drains_nothing),
-		cmocka_unit_test(test_not_ready_decides_nothing),
+		cmocka_unit_test(test_not_ready_decides_once_ready),
+		cmocka_unit_test(test_start_while_auto_drained_undrains),
 		cmocka_unit_test(test_min_active_holds_back_and_logs_once),
 		cmocka_unit_test(test_min_active_held_again_logs_again),
 		cmocka_unit_test(
