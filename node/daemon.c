@@ -104,6 +104,96 @@ out:
 	return r;
 }
 
+/* STATUS= for systemd: serving or not, drained, members. */
+static void
+notify_status(const struct node_daemon *d)
+{
+	struct node_status s = {
+		.standalone = !d->gossip,
+		.n_zones = d->cfg->dns.n_zones,
+		.ready = d->ready,
+	};
+
+	if (d->gossip) {
+		const struct gsp *g = node_gossip_state(d->gossip);
+		struct gsp_member_info m;
+		for (size_t i = 0; gsp_member_get(g, i, &m); i++) {
+			s.members += m.state != GSP_LEFT;
+			s.alive += m.state == GSP_ALIVE;
+		}
+		s.drained = gsp_drained(g, node_gossip_now(d->gossip),
+					d->cfg->node.name);
+	}
+	node_notify_status(&s);
+}
+
+/* ---- how auto-drain sees and changes the cluster ---- */
+
+static bool
+autodrain_ready(void *ctx)
+{
+	const struct node_daemon *d = ctx;
+
+	return d->gossip && d->ready;
+}
+
+static enum node_autodrain_intent
+autodrain_intent(void *ctx)
+{
+	const struct node_daemon *d = ctx;
+	const char *self = d->cfg->node.name;
+	struct gsp_intent in;
+
+	if (!d->gossip ||
+	    !gsp_intent_get(node_gossip_state(d->gossip),
+			    node_gossip_now(d->gossip), self, &in) ||
+	    !in.effective)
+		return NODE_AUTODRAIN_NOT_DRAINED;
+	return strcmp(in.issuer, self) == 0 &&
+			       strcmp(in.user, NODE_AUTODRAIN_USER) == 0
+		       ? NODE_AUTODRAIN_DRAINED_AUTO
+		       : NODE_AUTODRAIN_DRAINED_OTHER;
+}
+
+static size_t
+autodrain_active(void *ctx)
+{
+	const struct node_daemon *d = ctx;
+
+	return d->gossip ? gsp_active_count(node_gossip_state(d->gossip),
+					    node_gossip_now(d->gossip))
+			 : 0;
+}
+
+static int64_t
+autodrain_drain(void *ctx, bool drained, const char *reason)
+{
+	struct node_daemon *d = ctx;
+
+	if (!d->gossip)
+		return 0;
+	int64_t v = gsp_drain(node_gossip_state_mut(d->gossip),
+			      node_gossip_now(d->gossip), d->cfg->node.name,
+			      drained, NODE_AUTODRAIN_USER, reason, 0);
+	node_gossip_kick(d->gossip);
+	return v;
+}
+
+static int
+start_autodrain(struct node_daemon *d)
+{
+	struct node_autodrain_cluster c = {
+		.ctx = d,
+		.ready = autodrain_ready,
+		.intent = autodrain_intent,
+		.active = autodrain_active,
+		.drain = autodrain_drain,
+	};
+
+	return node_autodrain_start(&d->loop, d->cfg, d->gossip ? &c : NULL,
+				    &d->autodrain);
+}
+
 static void
 on_members_changed(void *ctx)
 {
@@ -137,8 +227,8 @@ on_members_changed(void *ctx)
 			 "DNS view built with every member again", NULL);
 	}
 	set_view(d, v);
-	node_autodrain_members_changed(d);
-	node_notify_status(d);
+	node_autodrain_members_changed(d->autodrain);
+	notify_status(d);
 }
 
 /* startup_sync_timeout passed without a peer: serve what we know. */
@@ -207,7 +297,7 @@ reload(struct node_daemon *d)
 	node_log_setup(cfg->log.level, cfg->log.format);
 	set_view(d, v);
 	/* Checks that did not change keep running, with their state. */
-	node_autodrain_reload(d, old);
+	node_autodrain_reload(d->autodrain, cfg);
 	node_config_free(old);
 	if (cfg->dns.n_zones != d->stats.n_zones) {
 		/* Other zones, other series: start the counters again. */
@@ -243,8 +333,10 @@ stop(struct node_daemon *d)
 	d->control = NULL;
 	node_metrics_close(d->metrics);
 	d->metrics = NULL;
-	node_notify_watchdog_stop(d);
-	node_autodrain_stop(d);
+	node_notify_watchdog_stop(d->watchdog);
+	d->watchdog = NULL;
+	node_autodrain_close(d->autodrain);
+	d->autodrain = NULL;
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -270,7 +362,7 @@ on_signal(uv_signal_t *h, int signum)
 		node_notify("RELOADING=1");
 		reload(d);
 		node_notify("READY=1");
-		node_notify_status(d);
+		notify_status(d);
 		return;
 	}
 	node_log(NODE_LOG_INFO, "stopping", "signal", strsignal(signum), NULL);
@@ -285,6 +377,28 @@ on_signal(uv_signal_t *h, int signum)
 		stop(d);
 }
 
+/* /metrics from the daemon's state. */
+static void
+fill_metrics(void *ctx, struct node_expo *e)
+{
+	const struct node_daemon *d = ctx;
+	struct node_metrics_src s = {
+		.cfg = d->cfg,
+		.view = d->view,
+		.stats = &d->stats,
+		.g = d->gossip ? node_gossip_state(d->gossip) : NULL,
+		.health = node_autodrain_health(d->autodrain),
+		.ready = d->ready,
+		.reload_ok = d->reload_ok,
+		.view_stale = d->view_stale,
+		.reload_time = d->reload_time,
+	};
+
+	if (d->gossip)
+		s.now = node_gossip_now(d->gossip);
+	node_metrics_write(&s, e);
+}
+
 /* /metrics, when the config has a metrics section. */
 static int
 start_metrics(struct node_daemon *d)
@@ -294,8 +408,8 @@ start_metrics(struct node_daemon *d)
 	if (!d->cfg->has_metrics)
 		return 0;
 	int r = node_metrics_start(&d->loop, &d->cfg->metrics.listen,
-				   node_metrics_fill_daemon, d, &d->metrics,
-				   err, sizeof(err));
+				   fill_metrics, d, &d->metrics, err,
+				   sizeof(err));
 	if (r) {
 		node_log(NODE_LOG_ERROR, "cannot serve metrics", "error", err,
 			 NULL);
@@ -417,10 +531,10 @@ node_daemon_run(struct node_config *cfg)
 			 "mode", cfg->has_cluster ? "cluster" : "standalone",
 			 NULL);
 		node_notify("READY=1");
-		node_notify_status(d);
-		node_notify_watchdog_start(d);
+		notify_status(d);
+		d->watchdog = node_notify_watchdog_start(&d->loop);
 		rc = 0;
-		if (node_autodrain_start(d)) {
+		if (start_autodrain(d)) {
 			rc = 1;
 			stop(d);
 		}

@@ -18,7 +18,8 @@ struct node_udp;
 struct node_tcp;
 struct node_gossip;
 struct node_control;
-struct node_health;
+struct node_autodrain;
+struct node_watchdog;
 struct node_metrics;
 
 struct node_daemon {
@@ -37,13 +38,9 @@ struct node_daemon {
 	struct node_gossip *gossip; /* NULL: standalone */
 	struct node_control *control;
 	struct node_metrics *metrics; /* NULL: no metrics section */
-	bool ready;		    /* synced, or startup_sync_timeout passed */
-	struct node_health *health; /* NULL: no health checks */
-	uv_timer_t autodrain_timer; /* jitter before, settle after reload */
-	bool autodrain_timer_live;
-	uv_timer_t watchdog; /* WATCHDOG=1 when the unit asks for it */
-	bool watchdog_live;
-	bool autodrain_blocked; /* by min_active, already logged */
+	bool ready; /* synced, or startup_sync_timeout passed */
+	struct node_autodrain *autodrain; /* NULL: not started or stopped */
+	struct node_watchdog *watchdog;	  /* NULL: the unit asks for none */
 	struct node_stats stats;
 	bool view_stale; /* peer data could not be served: own state only */
 	bool reload_ok;	 /* the last SIGHUP reload worked */

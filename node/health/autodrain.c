@@ -6,149 +6,191 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "gossip/gossip.h"
-#include "node/daemon.h"
-#include "node/cluster/gossip_io.h"
+#include "node/config/config.h"
 #include "node/health/checks.h"
 #include "node/log/log.h"
 
-/* Whether the winning intent about us is one we made automatically. */
-static bool
-ours(const struct gsp_intent *in, const char *self)
+struct node_autodrain {
+	uv_loop_t *loop;
+	const struct node_config *cfg;
+	struct node_autodrain_cluster cluster;
+	bool standalone;
+	struct node_health *health; /* NULL: no checks running */
+	struct node_autodrain_policy policy;
+	uv_timer_t timer; /* the policy's WAIT: jitter, or settle */
+};
+
+/* What the node sees now, for the policy. */
+static struct node_autodrain_input
+input(struct node_autodrain *ad)
 {
-	return strcmp(in->issuer, self) == 0 &&
-	       strcmp(in->user, NODE_AUTODRAIN_USER) == 0;
-}
+	const struct node_autodrain_cluster *c = &ad->cluster;
+	struct node_autodrain_input in = {
+		.now_ms = uv_now(ad->loop),
+		.jitter_ms = randombytes_uniform(AUTODRAIN_JITTER_MS),
+		.ready = c->ready(c->ctx),
+		.intent = c->intent(c->ctx),
+		.active = c->active(c->ctx),
+		.min_active = ad->cfg->cluster.min_active,
+	};
 
-static void
-undrain_if_ours(struct node_daemon *d)
-{
-	struct gsp *g = node_gossip_state_mut(d->gossip);
-	struct gsp_now now = node_gossip_now(d->gossip);
-	const char *self = d->cfg->node.name;
-	struct gsp_intent in;
-
-	if (!gsp_intent_get(g, now, self, &in) || !in.effective ||
-	    !ours(&in, self))
-		return; /* not drained, or an operator's drain */
-	if (gsp_drain(g, now, self, false, NODE_AUTODRAIN_USER,
-		      "health checks pass again", 0) > 0)
-		node_log(NODE_LOG_INFO,
-			 "auto-undrain: health checks pass again", NULL);
-	node_gossip_kick(d->gossip);
-}
-
-static void
-drain_if_allowed(struct node_daemon *d)
-{
-	struct gsp *g = node_gossip_state_mut(d->gossip);
-	struct gsp_now now = node_gossip_now(d->gossip);
-	const char *self = d->cfg->node.name;
-	char reason[256] = "health check failed", version[24];
-
-	if (gsp_drained(g, now, self))
-		return;
 	/* The first failing check names the reason. */
-	for (size_t i = 0; i < node_health_count(d->health); i++) {
-		if (!node_health_up(d->health, i)) {
-			snprintf(reason, sizeof(reason),
-				 "health check '%s' failed: %s",
-				 node_health_name(d->health, i),
-				 node_health_detail(d->health, i));
+	for (size_t i = 0; i < node_health_count(ad->health); i++) {
+		if (!node_health_up(ad->health, i)) {
+			in.down_name = node_health_name(ad->health, i);
+			in.down_detail = node_health_detail(ad->health, i);
 			break;
 		}
 	}
-	if (gsp_active_count(g, now) - 1 < d->cfg->cluster.min_active) {
-		if (!d->autodrain_blocked)
-			node_log(NODE_LOG_WARN,
-				 "auto-drain held back by cluster.min_active",
-				 "reason", reason, NULL);
-		d->autodrain_blocked = true;
-		return;
-	}
-	d->autodrain_blocked = false;
-	int64_t v =
-		gsp_drain(g, now, self, true, NODE_AUTODRAIN_USER, reason, 0);
-	snprintf(version, sizeof(version), "%" PRId64, v);
-	node_log(NODE_LOG_WARN, "auto-drain", "reason", reason, "version",
-		 version, NULL);
-	node_gossip_kick(d->gossip);
+	return in;
 }
 
-/* Decides from the checks' current state. */
+static void on_timer(uv_timer_t *t);
+
 static void
-decide(struct node_daemon *d)
+carry_out(struct node_autodrain *ad, const struct node_autodrain_action *a)
 {
-	if (!d->health || !d->gossip || !d->ready)
-		return;
-	if (node_health_all_up(d->health))
-		undrain_if_ours(d);
-	else
-		drain_if_allowed(d);
+	const struct node_autodrain_cluster *c = &ad->cluster;
+	char version[24];
+	int64_t v;
+
+	switch (a->what) {
+	case NODE_AUTODRAIN_NOTHING:
+		break;
+	case NODE_AUTODRAIN_WAIT: {
+		uint64_t now = uv_now(ad->loop);
+		uv_timer_start(&ad->timer, on_timer,
+			       a->at_ms > now ? a->at_ms - now : 0, 0);
+		break;
+	}
+	case NODE_AUTODRAIN_DRAIN:
+		v = c->drain(c->ctx, true, a->reason);
+		snprintf(version, sizeof(version), "%" PRId64, v);
+		node_log(NODE_LOG_WARN, "auto-drain", "reason", a->reason,
+			 "version", version, NULL);
+		break;
+	case NODE_AUTODRAIN_UNDRAIN:
+		if (c->drain(c->ctx, false, "health checks pass again") > 0)
+			node_log(NODE_LOG_INFO,
+				 "auto-undrain: health checks pass again",
+				 NULL);
+		break;
+	case NODE_AUTODRAIN_HELD:
+		if (a->first)
+			node_log(NODE_LOG_WARN,
+				 "auto-drain held back by cluster.min_active",
+				 "reason", a->reason, NULL);
+		break;
+	}
+	if (!ad->policy.waiting)
+		uv_timer_stop(&ad->timer);
 }
 
 static void
 on_timer(uv_timer_t *t)
 {
-	decide(t->data);
+	struct node_autodrain *ad = t->data;
+	struct node_autodrain_input in = input(ad);
+	struct node_autodrain_action a =
+		node_autodrain_policy_due(&ad->policy, &in);
+
+	carry_out(ad, &a);
 }
 
 static void
 on_health(void *ctx, size_t index, const char *name, bool up,
 	  const char *detail)
 {
-	struct node_daemon *d = ctx;
+	struct node_autodrain *ad = ctx;
 
+	(void)index;
 	node_log(up ? NODE_LOG_INFO : NODE_LOG_WARN, "health check", "check",
 		 name, "state", up ? "up" : "down", "detail", detail, NULL);
-	if (up) {
-		uv_timer_stop(&d->autodrain_timer);
-		decide(d);
-		return;
-	}
-	/* Down: decide after a random delay, so that two nodes failing
-	 * together do not both drain past min_active. */
-	uv_timer_start(&d->autodrain_timer, on_timer,
-		       randombytes_uniform(AUTODRAIN_JITTER_MS), 0);
+	struct node_autodrain_input in = input(ad);
+	struct node_autodrain_action a =
+		node_autodrain_policy_check_changed(&ad->policy, &in, up);
+	carry_out(ad, &a);
 }
 
 void
-node_autodrain_members_changed(struct node_daemon *d)
+node_autodrain_members_changed(struct node_autodrain *ad)
 {
-	if (d->autodrain_blocked &&
-	    !uv_is_active((uv_handle_t *)&d->autodrain_timer))
-		decide(d);
+	if (!ad || !ad->health)
+		return;
+	struct node_autodrain_input in = input(ad);
+	struct node_autodrain_action a =
+		node_autodrain_policy_members_changed(&ad->policy, &in);
+	carry_out(ad, &a);
 }
 
 static int
-start_checks(struct node_daemon *d)
+start_checks(struct node_autodrain *ad)
 {
 	char err[512];
 
-	if (!d->cfg->n_checks)
+	if (!ad->cfg->n_checks)
 		return 0;
-	if (!d->gossip) {
+	if (ad->standalone) {
 		node_log(NODE_LOG_WARN,
 			 "health_checks need a cluster to drain through; "
 			 "ignored on a standalone node",
 			 NULL);
 		return 0;
 	}
-	int r = node_health_start(&d->loop, d->cfg->checks, d->cfg->n_checks,
-				  on_health, d, &d->health, err, sizeof(err));
+	int r = node_health_start(ad->loop, ad->cfg->checks, ad->cfg->n_checks,
+				  on_health, ad, &ad->health, err, sizeof(err));
 	if (r)
 		node_log(NODE_LOG_ERROR, "cannot start health checks", "error",
 			 err, NULL);
 	return r;
 }
 
-int
-node_autodrain_start(struct node_daemon *d)
+/* Checks just (re)started: the first decision once each has run. */
+static void
+settle(struct node_autodrain *ad)
 {
-	uv_timer_init(&d->loop, &d->autodrain_timer);
-	d->autodrain_timer.data = d;
-	d->autodrain_timer_live = true;
-	return start_checks(d);
+	if (!ad->health)
+		return;
+	struct node_autodrain_action a = node_autodrain_policy_restarted(
+		&ad->policy, uv_now(ad->loop),
+		node_autodrain_settle_ms(ad->cfg->checks, ad->cfg->n_checks));
+	carry_out(ad, &a);
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+int
+node_autodrain_start(uv_loop_t *loop, const struct node_config *cfg,
+		     const struct node_autodrain_cluster *cluster,
+		     struct node_autodrain **out)
+{
+	struct node_autodrain *ad = calloc(1, sizeof(*ad));
+
+	*out = NULL;
+	if (!ad) {
+		node_log(NODE_LOG_ERROR, "out of memory", NULL);
+		return -ENOMEM;
+	}
+	ad->loop = loop;
+	ad->cfg = cfg;
+	if (cluster)
+		ad->cluster = *cluster;
+	ad->standalone = !cluster;
+	node_autodrain_policy_init(&ad->policy);
+	uv_timer_init(loop, &ad->timer);
+	ad->timer.data = ad;
+	int r = start_checks(ad);
+	if (r) {
+		uv_close((uv_handle_t *)&ad->timer, on_closed);
+		return r;
+	}
+	settle(ad);
+	*out = ad;
+	return 0;
 }
 
 static bool
@@ -170,38 +212,35 @@ same_checks(const struct node_config *a, const struct node_config *b)
 }
 
 int
-node_autodrain_reload(struct node_daemon *d, const struct node_config *old_cfg)
+node_autodrain_reload(struct node_autodrain *ad, const struct node_config *cfg)
 {
-	if (same_checks(old_cfg, d->cfg))
+	const struct node_config *old = ad->cfg;
+
+	ad->cfg = cfg;
+	if (same_checks(old, cfg))
 		return 0; /* keep them running, with their state */
-	node_health_close(d->health);
-	d->health = NULL;
-	uv_timer_stop(&d->autodrain_timer);
-	int r = start_checks(d);
-	if (r || !d->health)
-		return r;
-	/* New checks start "up": decide only once each has run `rise`
-	 * times, so a node drained by its old checks does not undrain on
-	 * the strength of checks that have not run. */
-	uint64_t settle = 0;
-	for (size_t i = 0; i < d->cfg->n_checks; i++) {
-		const struct node_health_check *c = &d->cfg->checks[i];
-		uint64_t t = (uint64_t)(c->rise + 1) * c->interval_ms +
-			     c->timeout_ms;
-		if (t > settle)
-			settle = t;
-	}
-	uv_timer_start(&d->autodrain_timer, on_timer, settle, 0);
-	return 0;
+	node_health_close(ad->health);
+	ad->health = NULL;
+	node_autodrain_policy_stopped(&ad->policy);
+	uv_timer_stop(&ad->timer);
+	int r = start_checks(ad);
+	if (!r)
+		settle(ad);
+	return r;
+}
+
+const struct node_health *
+node_autodrain_health(const struct node_autodrain *ad)
+{
+	return ad ? ad->health : NULL;
 }
 
 void
-node_autodrain_stop(struct node_daemon *d)
+node_autodrain_close(struct node_autodrain *ad)
 {
-	node_health_close(d->health);
-	d->health = NULL;
-	if (d->autodrain_timer_live) {
-		uv_close((uv_handle_t *)&d->autodrain_timer, NULL);
-		d->autodrain_timer_live = false;
-	}
+	if (!ad)
+		return;
+	node_health_close(ad->health);
+	ad->health = NULL;
+	uv_close((uv_handle_t *)&ad->timer, on_closed);
 }

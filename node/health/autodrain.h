@@ -1,41 +1,66 @@
 /*
  * Auto-drain: the node's own health checks (health_checks) drain it when
- * one fails `fall` times and undrain it when all pass again. An automatic
- * intent is issued by this node for the user "health-check"; only such an
- * intent is ever undone automatically, so an operator's drain stays.
- *
- * A drain that would leave fewer than cluster.min_active active members is
- * held back (and retried when membership changes). Each node decides from
- * its own view, so two nodes failing at the same moment could both drain:
- * a random delay of up to AUTODRAIN_JITTER_MS before draining lets the
- * first one's intent reach the other, which then holds back.
- *
- * Checks start "up" and count rise/fall from there, so after a restart of
- * the checks (a reload that changes them) nothing is decided until every
- * check has had time to run `rise` times.
+ * one fails and undrain it when all pass again, by the rules of
+ * node/health/autodrain_policy.h. This file runs them: it owns the
+ * checks, one timer for the waits the rules ask for, and reaches the
+ * cluster only through struct node_autodrain_cluster.
  */
 #ifndef PMGTM_NODE_HEALTH_AUTODRAIN_H
 #define PMGTM_NODE_HEALTH_AUTODRAIN_H
 
-struct node_daemon;
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "node/health/autodrain_policy.h"
+
 struct node_config;
+struct node_health;
+struct node_autodrain;
 
-#define NODE_AUTODRAIN_USER "health-check"
-#define AUTODRAIN_JITTER_MS 3000
+/* How auto-drain sees and changes the cluster; every call gets @ctx. */
+struct node_autodrain_cluster {
+	void *ctx;
+	/* Synced with a peer, or done waiting for one. */
+	bool (*ready)(void *ctx);
+	/* The winning intent about this node, now. */
+	enum node_autodrain_intent (*intent)(void *ctx);
+	/* Active members (alive, not drained), this node included. */
+	size_t (*active)(void *ctx);
+	/* Drains (@drained) or undrains this node as NODE_AUTODRAIN_USER
+	 * with @reason, and sends it on its way. Returns the new intent's
+	 * version, or 0 when it changed nothing. */
+	int64_t (*drain)(void *ctx, bool drained, const char *reason);
+};
 
-/* Starts the checks of d->cfg (none: nothing to do). 0 or -errno. */
-int node_autodrain_start(struct node_daemon *d);
+/*
+ * Starts the checks of @cfg on @loop. @cluster is copied; NULL means a
+ * standalone node, where checks have nothing to drain through and are
+ * not run. @cfg must stay valid until the next reload or the close.
+ * Returns 0 and *out, or -errno with the error logged (nothing started).
+ */
+__attribute__((warn_unused_result)) int
+node_autodrain_start(uv_loop_t *loop, const struct node_config *cfg,
+		     const struct node_autodrain_cluster *cluster,
+		     struct node_autodrain **out);
 
-/* On SIGHUP: restarts the checks when they changed, keeps them running
- * (and their state) when they did not. */
-int node_autodrain_reload(struct node_daemon *d,
-			  const struct node_config *old_cfg);
-
-/* Stops the checks and the timers (shutdown). */
-void node_autodrain_stop(struct node_daemon *d);
+/* On SIGHUP, with the new @cfg (the old one is still valid during the
+ * call): restarts the checks when they changed, keeps them running (and
+ * their state) when they did not. 0 or -errno (logged). */
+int node_autodrain_reload(struct node_autodrain *ad,
+			  const struct node_config *cfg);
 
 /* Membership or intents changed: retries a drain held back by
- * min_active. */
-void node_autodrain_members_changed(struct node_daemon *d);
+ * min_active. NULL is a no-op. */
+void node_autodrain_members_changed(struct node_autodrain *ad);
+
+/* The running checks, for metrics; NULL when there are none. */
+const struct node_health *
+node_autodrain_health(const struct node_autodrain *ad);
+
+/* Stops the checks and the timer; the memory goes once libuv has closed
+ * the timer, so the loop must run on. NULL is a no-op. */
+void node_autodrain_close(struct node_autodrain *ad);
 
 #endif

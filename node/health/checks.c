@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "node/config/config.h"
+#include "node/health/autodrain_policy.h"
 #include "node/log/log.h"
 
 #define DETAIL_MAX 96
@@ -51,8 +52,7 @@ struct check {
 	char request[NODE_HEALTH_REQUEST_MAX]; /* http */
 	size_t request_len;
 
-	bool up;
-	uint32_t run; /* consecutive results that disagree with `up` */
+	struct node_check_count count;
 	bool stalled; /* attempts cannot start (warned once) */
 	char detail[DETAIL_MAX];
 
@@ -174,16 +174,8 @@ record(struct check *c, bool ok)
 		node_log(NODE_LOG_INFO, "health check runs again", "check",
 			 c->name, NULL);
 	}
-	if (ok == c->up) {
-		c->run = 0;
-		return;
-	}
-	if (++c->run < (c->up ? c->fall : c->rise))
-		return;
-	c->up = ok;
-	c->run = 0;
-	if (h->cb)
-		h->cb(h->ctx, c->index, c->name, c->up, c->detail);
+	if (node_check_count_result(&c->count, ok, c->rise, c->fall) && h->cb)
+		h->cb(h->ctx, c->index, c->name, c->count.up, c->detail);
 }
 
 __attribute__((format(printf, 3, 4))) static void
@@ -431,7 +423,7 @@ copy_check(struct check *c, const struct node_health_check *cfg, char *err,
 	c->rise = cfg->rise ? cfg->rise : 1;
 	c->fall = cfg->fall ? cfg->fall : 1;
 	c->expect_status = cfg->expect_status ? cfg->expect_status : 200;
-	c->up = true;
+	node_check_count_init(&c->count);
 	c->name = strdup(cfg->name ? cfg->name : "");
 	if (!c->name)
 		return -ENOMEM;
@@ -534,7 +526,7 @@ node_health_close(struct node_health *h)
 bool
 node_health_up(const struct node_health *h, size_t index)
 {
-	return index < h->n ? h->checks[index].up : true;
+	return index < h->n ? h->checks[index].count.up : true;
 }
 
 bool
@@ -543,7 +535,7 @@ node_health_all_up(const struct node_health *h)
 	size_t i;
 
 	for (i = 0; i < h->n; i++)
-		if (!h->checks[i].up)
+		if (!h->checks[i].count.up)
 			return false;
 	return true;
 }

@@ -5,9 +5,7 @@
 
 #include "dns/view.h"
 #include "node/config/config.h"
-#include "node/daemon.h"
 #include "node/obs/expo.h"
-#include "node/cluster/gossip_io.h"
 #include "node/health/checks.h"
 #include "node/obs/procstat.h"
 #include "node/dns/stats.h"
@@ -285,25 +283,4 @@ node_metrics_write_process(struct node_expo *e)
 			 "Start time of the process since unix epoch in "
 			 "seconds.");
 	node_expo_double(e, NULL, 0, p.start_time);
-}
-
-void
-node_metrics_fill_daemon(void *ctx, struct node_expo *e)
-{
-	const struct node_daemon *d = ctx;
-	struct node_metrics_src s = {
-		.cfg = d->cfg,
-		.view = d->view,
-		.stats = &d->stats,
-		.g = d->gossip ? node_gossip_state(d->gossip) : NULL,
-		.health = d->health,
-		.ready = d->ready,
-		.reload_ok = d->reload_ok,
-		.view_stale = d->view_stale,
-		.reload_time = d->reload_time,
-	};
-
-	if (d->gossip)
-		s.now = node_gossip_now(d->gossip);
-	node_metrics_write(&s, e);
 }

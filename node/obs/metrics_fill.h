@@ -77,7 +77,4 @@ void node_metrics_write(const struct node_metrics_src *src,
  * when /proc cannot be read. */
 void node_metrics_write_process(struct node_expo *e);
 
-/* A node_metrics_fill_cb with @ctx the struct node_daemon. */
-void node_metrics_fill_daemon(void *ctx, struct node_expo *e);
-
 #endif

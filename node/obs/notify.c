@@ -1,14 +1,15 @@
 #include "node/obs/notify.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef PMGTM_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "gossip/gossip.h"
-#include "node/daemon.h"
-#include "node/cluster/gossip_io.h"
+struct node_watchdog {
+	uv_timer_t timer;
+};
 
 void
 node_notify(const char *state)
@@ -21,33 +22,25 @@ node_notify(const char *state)
 }
 
 void
-node_notify_status(struct node_daemon *d)
+node_notify_status_format(const struct node_status *s, char *buf, size_t len)
+{
+	if (s->standalone)
+		snprintf(buf, len, "STATUS=serving %zu zone%s, standalone",
+			 s->n_zones, s->n_zones == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "STATUS=%s; %zu/%zu members alive",
+			 !s->ready    ? "waiting to sync with a peer"
+			 : s->drained ? "drained"
+				      : "serving",
+			 s->alive, s->members);
+}
+
+void
+node_notify_status(const struct node_status *s)
 {
 	char line[256];
-	size_t alive = 0, total = 0;
-	bool drained = false;
 
-	if (d->gossip) {
-		const struct gsp *g = node_gossip_state(d->gossip);
-		struct gsp_member_info m;
-		for (size_t i = 0; gsp_member_get(g, i, &m); i++) {
-			total += m.state != GSP_LEFT;
-			alive += m.state == GSP_ALIVE;
-		}
-		drained = gsp_drained(g, node_gossip_now(d->gossip),
-				      d->cfg->node.name);
-	}
-	if (!d->gossip)
-		snprintf(line, sizeof(line),
-			 "STATUS=serving %zu zone%s, standalone",
-			 d->cfg->dns.n_zones,
-			 d->cfg->dns.n_zones == 1 ? "" : "s");
-	else
-		snprintf(line, sizeof(line), "STATUS=%s; %zu/%zu members alive",
-			 !d->ready ? "waiting to sync with a peer"
-			 : drained ? "drained"
-				   : "serving",
-			 alive, total);
+	node_notify_status_format(s, line, sizeof(line));
 	node_notify(line);
 }
 
@@ -55,31 +48,41 @@ node_notify_status(struct node_daemon *d)
 static void
 on_watchdog(uv_timer_t *t)
 {
+	(void)t;
 	node_notify("WATCHDOG=1");
 }
 #endif
 
-void
-node_notify_watchdog_start(struct node_daemon *d)
+struct node_watchdog *
+node_notify_watchdog_start(uv_loop_t *loop)
 {
 #ifdef PMGTM_HAVE_SYSTEMD
 	uint64_t usec = 0;
+	struct node_watchdog *w;
 
 	if (sd_watchdog_enabled(0, &usec) <= 0 || usec < 2000)
-		return;
-	uv_timer_init(&d->loop, &d->watchdog);
-	d->watchdog_live = true;
-	uv_timer_start(&d->watchdog, on_watchdog, 0, usec / 2000);
+		return NULL;
+	if (!(w = calloc(1, sizeof(*w))))
+		return NULL;
+	uv_timer_init(loop, &w->timer);
+	w->timer.data = w;
+	uv_timer_start(&w->timer, on_watchdog, 0, usec / 2000);
+	return w;
 #else
-	(void)d;
+	(void)loop;
+	return NULL;
 #endif
 }
 
-void
-node_notify_watchdog_stop(struct node_daemon *d)
+static void
+on_closed(uv_handle_t *h)
 {
-	if (!d->watchdog_live)
-		return;
-	uv_close((uv_handle_t *)&d->watchdog, NULL);
-	d->watchdog_live = false;
+	free(h->data);
+}
+
+void
+node_notify_watchdog_stop(struct node_watchdog *w)
+{
+	if (w)
+		uv_close((uv_handle_t *)&w->timer, on_closed);
 }

@@ -10,7 +10,8 @@
     for every member, the target and one zone TTL;
   - refuse and silent modes: REFUSED, and no answer at all;
   - auto-drain: lb2's TCP health target stops -> lb2 drains itself; it
-    comes back -> lb2 undrains itself.
+    comes back -> lb2 undrains itself, also when it came back while lb2
+    was down.
 
 Usage: test_drain.py --pmgtmd PATH --pmgtmctl PATH
 """
@@ -226,6 +227,20 @@ def redirect_scenarios(args, port):
         target.start()
         t = wait_answers(ip[2], [ip[2]], 10)
         check(t is not None, 'health target back: lb2 undrained itself')
+
+        # A restart while auto-drained, the target back meanwhile: the
+        # new checks pass from the start and never change state, yet lb2
+        # undrains once they have run.
+        target.stop()
+        t = wait_answers(ip[2], others, 10)
+        check(t is not None, 'health target down again: lb2 drained itself')
+        c.kill(2)
+        target.start()
+        c.start(2)
+        t = wait_answers(ip[2], [ip[2]], 10)
+        check(t is not None,
+              'restarted while auto-drained, target back: lb2 undrained '
+              'itself after %s' % ('%.1f s' % t if t is not None else 'never'))
 
         # An operator's drain is never undone by a passing health check.
         out = c.ctl(1, 'drain', 'lb2', '--reason', 'operator')
