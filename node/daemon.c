@@ -11,7 +11,7 @@
 #include "node/health/autodrain.h"
 #include "node/control/server.h"
 #include "node/control/commands.h"
-#include "node/cluster/gossip_io.h"
+#include "node/cluster/cluster.h"
 #include "node/dns/service.h"
 #include "node/log/log.h"
 #include "node/obs/metrics.h"
@@ -172,11 +172,8 @@ autodrain_drain(void *ctx, bool drained, const char *reason)
 
 	if (!d->gossip)
 		return 0;
-	int64_t v = gsp_drain(node_gossip_state_mut(d->gossip),
-			      node_gossip_now(d->gossip), d->cfg->node.name,
-			      drained, NODE_AUTODRAIN_USER, reason, 0);
-	node_gossip_kick(d->gossip);
-	return v;
+	return node_gossip_drain(d->gossip, d->cfg->node.name, drained,
+				 NODE_AUTODRAIN_USER, reason, 0);
 }
 
 static int

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "node/cluster/gossip_io.h"
 #include "node/cluster/intent_store.h"
 #include "node/cluster/internal.h"
 #include "node/cluster/state_dir.h"
@@ -47,12 +46,6 @@ node_gossip_state(const struct node_gossip *ng)
 	return ng->g;
 }
 
-struct gsp *
-node_gossip_state_mut(struct node_gossip *ng)
-{
-	return ng->g;
-}
-
 static void
 save_intents(struct node_gossip *ng)
 {
@@ -88,13 +81,6 @@ cluster__report(struct node_gossip *ng)
 	ng->reporting = false;
 }
 
-void
-node_gossip_kick(struct node_gossip *ng)
-{
-	cluster__report(ng);
-	cluster__pump_soon(ng);
-}
-
 int64_t
 node_gossip_drain(struct node_gossip *ng, const char *target, bool drained,
 		  const char *user, const char *reason, uint64_t expires_at)
@@ -102,8 +88,12 @@ node_gossip_drain(struct node_gossip *ng, const char *target, bool drained,
 	int64_t v = gsp_drain(ng->g, cluster__now(ng), target, drained, user,
 			      reason, expires_at);
 
-	if (v > 0)
-		node_gossip_kick(ng);
+	if (v > 0) {
+		/* On the wire first: the intents file's fsync and the view
+		 * rebuild cost milliseconds the peers need not wait for. */
+		cluster__send_now(ng);
+		cluster__report(ng);
+	}
 	return v;
 }
 

@@ -64,6 +64,11 @@ void cluster__pump(struct node_gossip *ng);
 /* A pump on the next loop turn (uv_idle), never from inside the caller. */
 void cluster__pump_soon(struct node_gossip *ng);
 
+/* Sends what the state machine has to send now, without reporting: what
+ * a command queued leaves before the command writes files or rebuilds
+ * the view. Inside a pump it asks for cluster__pump_soon() instead. */
+void cluster__send_now(struct node_gossip *ng);
+
 /* Closes the handles; each close runs cluster__handle_closed. */
 void cluster__transport_close(struct node_gossip *ng);
 

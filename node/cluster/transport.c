@@ -67,16 +67,14 @@ pushpull(struct node_gossip *ng, const struct gsp_out *o)
 
 static void on_timer(uv_timer_t *t);
 
-void
-cluster__pump(struct node_gossip *ng)
+/* Ticks the state machine and sends what it leaves in the outbox;
+ * returns when it wants the next tick. */
+static uint64_t
+send_out(struct node_gossip *ng)
 {
 	struct gsp_out o;
-
-	if (ng->closing && !ng->done)
-		return;
-	assert(!ng->pumping);
-	ng->pumping = true;
 	uint64_t next = gsp_tick(ng->g, cluster__now(ng));
+
 	while (gsp_out_next(ng->g, &o)) {
 		if (o.transport == GSP_OUT_UDP) {
 			struct sockaddr_storage ss;
@@ -92,15 +90,46 @@ cluster__pump(struct node_gossip *ng)
 		}
 		free(o.data);
 	}
-	cluster__report(ng);
-	ng->pumping = false;
-	if (ng->closing)
-		return;
+	return next;
+}
+
+static void
+arm(struct node_gossip *ng, uint64_t next)
+{
 	/* Never 0: libuv runs a timer re-armed with 0 from its own callback
 	 * again in the same pass, without polling I/O, so a deadline left in
 	 * the past would starve DNS, signals and the control socket. */
 	uint64_t now = uv_now(ng->loop);
 	uv_timer_start(&ng->timer, on_timer, next > now ? next - now : 1, 0);
+}
+
+void
+cluster__pump(struct node_gossip *ng)
+{
+	if (ng->closing && !ng->done)
+		return;
+	assert(!ng->pumping);
+	ng->pumping = true;
+	uint64_t next = send_out(ng);
+	cluster__report(ng);
+	ng->pumping = false;
+	if (!ng->closing)
+		arm(ng, next);
+}
+
+void
+cluster__send_now(struct node_gossip *ng)
+{
+	if (ng->closing)
+		return;
+	if (ng->pumping) {
+		cluster__pump_soon(ng);
+		return;
+	}
+	ng->pumping = true;
+	uint64_t next = send_out(ng);
+	ng->pumping = false;
+	arm(ng, next);
 }
 
 static void

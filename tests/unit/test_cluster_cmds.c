@@ -6,7 +6,8 @@
  * A drain issued through the room is applied and on disk before the call
  * returns, the daemon's callback runs once and is never re-entered (not
  * even by a drain issued from inside it, as auto-drain does), and the
- * intent leaves on the next loop turn rather than inside the command.
+ * intent is on the wire before the callback runs: it does not wait for
+ * the next gossip round, nor for the view rebuild.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +27,6 @@
 #include "gossip/cert.h"
 #include "gossip/gossip.h"
 #include "node/cluster/cluster.h"
-#include "node/cluster/gossip_io.h"
 #include "node/cluster/intent_store.h"
 #include "node/config/config.h"
 
@@ -42,8 +42,8 @@ struct node {
 	/* When set, the next callback issues this undrain from inside
 	 * itself, as auto-drain does. */
 	const char *undrain_inside;
-	bool by_kick; /* with gsp_drain() and node_gossip_kick() */
 	int64_t inner_version;
+	uint64_t sent_at_call; /* datagrams sent when the callback ran */
 };
 
 struct world {
@@ -53,27 +53,22 @@ struct world {
 	struct node n[N];
 };
 
+static uint64_t datagrams_sent(const struct node_gossip *ng);
+
 static void
 on_changed(void *ctx)
 {
 	struct node *n = ctx;
 
 	n->calls++;
+	n->sent_at_call = datagrams_sent(n->ng);
 	if (++n->depth > n->max_depth)
 		n->max_depth = n->depth;
 	if (n->undrain_inside) {
 		const char *target = n->undrain_inside;
 		n->undrain_inside = NULL;
-		if (n->by_kick) {
-			n->inner_version =
-				gsp_drain(node_gossip_state_mut(n->ng),
-					  node_gossip_now(n->ng), target, false,
-					  "health-check", "", 0);
-			node_gossip_kick(n->ng);
-		} else {
-			n->inner_version = node_gossip_drain(
-				n->ng, target, false, "health-check", "", 0);
-		}
+		n->inner_version = node_gossip_drain(n->ng, target, false,
+						     "health-check", "", 0);
 	}
 	n->depth--;
 }
@@ -294,7 +289,7 @@ lb2_holds_undrain(struct world *w)
 
 /* Drain then undrain lb2 from lb1. */
 static void
-drain_applies_persists_and_sends_next_turn(void **state)
+drain_sends_applies_and_persists(void **state)
 {
 	struct world *w = *state;
 	struct node *n = &w->n[0];
@@ -306,10 +301,8 @@ drain_applies_persists_and_sends_next_turn(void **state)
 	assert_true(drained_at(n->ng, "lb2"));
 	assert_int_equal(intents_on_disk(w), 1);
 	assert_int_equal(n->calls, 1);
-	/* Not from inside the command: from the loop, on its next turn. */
-	assert_int_equal(datagrams_sent(n->ng), sent);
-	uv_run(&w->loop, UV_RUN_NOWAIT);
-	assert_true(datagrams_sent(n->ng) > sent);
+	/* On the wire before the daemon was told, not a round later. */
+	assert_true(n->sent_at_call > sent);
 	run_until(w, lb2_holds_drain);
 
 	reset(n);
@@ -319,9 +312,7 @@ drain_applies_persists_and_sends_next_turn(void **state)
 	assert_false(drained_at(n->ng, "lb2"));
 	assert_int_equal(intents_on_disk(w), 0);
 	assert_int_equal(n->calls, 1);
-	assert_int_equal(datagrams_sent(n->ng), sent);
-	uv_run(&w->loop, UV_RUN_NOWAIT);
-	assert_true(datagrams_sent(n->ng) > sent);
+	assert_true(n->sent_at_call > sent);
 	run_until(w, lb2_holds_undrain);
 	assert_int_equal(n->max_depth, 1);
 }
@@ -329,13 +320,13 @@ drain_applies_persists_and_sends_next_turn(void **state)
 /* The callback issues an undrain (auto-drain's path): it is applied and
  * reported by a second call, after the first returned. */
 static void
-drain_inside(struct world *w, bool by_kick)
+drain_from_callback_does_not_nest(void **state)
 {
+	struct world *w = *state;
 	struct node *n = &w->n[0];
 
 	reset(n);
 	n->undrain_inside = "lb1";
-	n->by_kick = by_kick;
 	int64_t v = node_gossip_drain(n->ng, "lb1", true, "health-check",
 				      "check failed", 0);
 	assert_true(v > 0);
@@ -347,26 +338,12 @@ drain_inside(struct world *w, bool by_kick)
 	assert_int_equal(n->max_depth, 1);
 }
 
-static void
-drain_from_callback_does_not_nest(void **state)
-{
-	drain_inside(*state, false);
-}
-
-/* The same through the state machine and a kick. */
-static void
-kick_from_callback_does_not_nest(void **state)
-{
-	drain_inside(*state, true);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(drain_applies_persists_and_sends_next_turn),
+		cmocka_unit_test(drain_sends_applies_and_persists),
 		cmocka_unit_test(drain_from_callback_does_not_nest),
-		cmocka_unit_test(kick_from_callback_does_not_nest),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
