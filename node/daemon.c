@@ -1,18 +1,27 @@
 #include "node/daemon.h"
 
 #include <signal.h>
+#include <sys/resource.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <uv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sodium.h>
 
+#include "dns/cookie.h"
 #include "dns/view.h"
 #include "gossip/gossip.h"
 #include "node/health/autodrain.h"
 #include "node/control/server.h"
+#include "node/control/auth.h"
 #include "node/control/commands.h"
 #include "node/cluster/cluster.h"
+#include "node/config/config.h"
 #include "node/dns/service.h"
+#include "node/dns/stats.h"
 #include "node/log/log.h"
 #include "node/obs/metrics.h"
 #include "node/obs/notify.h"
@@ -20,6 +29,44 @@
 #include "node/dns/view_build.h"
 
 #define COOKIE_ROTATE_MS (60 * 60 * 1000) /* RFC 9018 suggests hourly-ish */
+
+struct dns_view;
+struct node_udp;
+struct node_tcp;
+struct node_gossip;
+struct node_control;
+struct node_autodrain;
+struct node_watchdog;
+struct node_metrics;
+
+struct node_daemon {
+	uv_loop_t loop;
+	struct node_config *cfg;
+	const struct dns_view *view; /* swapped whole, never edited */
+	struct dns_cookie_secrets cookies;
+
+	struct node_udp **udp;
+	struct node_tcp **tcp;
+	size_t n_listen;
+	struct node_dns_service dns; /* what the listeners see */
+
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t cookie_timer;
+	struct node_gossip *gossip; /* NULL: standalone */
+	struct node_control *control;
+	struct node_metrics *metrics; /* NULL: no metrics section */
+	bool ready; /* synced, or startup_sync_timeout passed */
+	struct node_autodrain *autodrain; /* NULL: not started or stopped */
+	struct node_watchdog *watchdog;	  /* NULL: the unit asks for none */
+	struct node_stats stats;
+	bool view_stale; /* peer data could not be served: own state only */
+	bool reload_ok;	 /* the last SIGHUP reload worked */
+	uint64_t reload_time; /* unix seconds of the last (re)load */
+	uint64_t start_time;  /* unix seconds pmgtmd started */
+	uv_timer_t sync_timer;
+	bool leaving;
+	int exit_code;
+};
 
 static void
 rotate_cookie_secret(uv_timer_t *h)
@@ -316,6 +363,15 @@ close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
+/* The daemon is zeroed when allocated, and a handle whose init failed
+ * keeps type 0: stop() can run at any point of the start. */
+static void
+close_handle(uv_handle_t *h)
+{
+	if (h->type != UV_UNKNOWN_HANDLE && !uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
 static void
 stop(struct node_daemon *d)
 {
@@ -334,11 +390,11 @@ stop(struct node_daemon *d)
 	d->watchdog = NULL;
 	node_autodrain_close(d->autodrain);
 	d->autodrain = NULL;
-	uv_close((uv_handle_t *)&d->sig_term, NULL);
-	uv_close((uv_handle_t *)&d->sig_int, NULL);
-	uv_close((uv_handle_t *)&d->sig_hup, NULL);
-	uv_close((uv_handle_t *)&d->cookie_timer, NULL);
-	uv_close((uv_handle_t *)&d->sync_timer, NULL);
+	close_handle((uv_handle_t *)&d->sig_term);
+	close_handle((uv_handle_t *)&d->sig_int);
+	close_handle((uv_handle_t *)&d->sig_hup);
+	close_handle((uv_handle_t *)&d->cookie_timer);
+	close_handle((uv_handle_t *)&d->sync_timer);
 }
 
 static void
@@ -396,6 +452,48 @@ fill_metrics(void *ctx, struct node_expo *e)
 	node_metrics_write(&s, e);
 }
 
+static int64_t
+drain_gossip(void *ctx, const char *target, bool drained, const char *user,
+	     const char *reason, uint64_t expires_at)
+{
+	return node_gossip_drain(ctx, target, drained, user, reason,
+				 expires_at);
+}
+
+/* The control socket's handler: a fresh snapshot of the node for each
+ * command. */
+static int
+control_handle(void *ctx, const char *cmd, const msgpack_object *args,
+	       const struct ctl_peer *who, msgpack_packer *data, char *err,
+	       size_t errlen)
+{
+	const struct node_daemon *d = ctx;
+	const struct node_control_policy pol = {
+		.self_uid = geteuid(),
+		.admin_group = d->cfg->control.admin_group,
+		.admin_gid = d->cfg->control.admin_gid,
+	};
+	struct gsp_now now = { .ms = uv_now(&d->loop),
+			       .unix_s = (uint64_t)time(NULL) };
+	const struct node_cmd_cluster cluster = { drain_gossip, d->gossip };
+	if (d->gossip)
+		now = node_gossip_now(d->gossip);
+	struct node_cmd_env env = {
+		.cfg = d->cfg,
+		.g = d->gossip ? node_gossip_state(d->gossip) : NULL,
+		.now_ms = now.ms,
+		.serving = d->view && dns_view_serving(d->view),
+		.unix_s = now.unix_s,
+		.cluster = d->gossip ? &cluster : NULL,
+	};
+
+	return node_cmd_dispatch(&env, &pol, cmd, args, who, data, err, errlen);
+}
+
+static const struct node_control_ops control_ops = {
+	.handle = control_handle,
+};
+
 /* /metrics, when the config has a metrics section. */
 static int
 start_metrics(struct node_daemon *d)
@@ -443,31 +541,57 @@ open_listeners(struct node_daemon *d)
 	return 0;
 }
 
-int
-node_daemon_run(struct node_config *cfg)
+/* Below this many descriptors libuv aborts the process while it makes
+ * its signal pipes, and the listeners, the control socket and the gossip
+ * socket could not all open anyway: refuse in words instead. */
+#define NOFILE_MIN 32
+
+static bool
+enough_descriptors(void)
+{
+	struct rlimit rl;
+	char have[24], need[24];
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= NOFILE_MIN)
+		return true;
+	snprintf(have, sizeof(have), "%llu", (unsigned long long)rl.rlim_cur);
+	snprintf(need, sizeof(need), "%d", NOFILE_MIN);
+	node_log(NODE_LOG_ERROR,
+		 "too few file descriptors (raise LimitNOFILE or ulimit -n)",
+		 "limit", have, "need", need, NULL);
+	return false;
+}
+
+/* The daemon for @cfg with its loop, or NULL (logged; @cfg freed). */
+static struct node_daemon *
+daemon_new(struct node_config *cfg)
 {
 	struct node_daemon *d = calloc(1, sizeof(*d));
-	struct dns_view *v = NULL;
-	char err[512];
-	int rc = 1;
+	int r = -ENOMEM;
 
-	if (!d || sodium_init() < 0) {
-		node_log(NODE_LOG_ERROR, "cannot initialise", NULL);
+	if (!d || sodium_init() < 0 ||
+	    node_stats_init(&d->stats, cfg->dns.n_zones)) {
+		node_log(NODE_LOG_ERROR, "cannot initialise", "error",
+			 "out of memory", NULL);
 		free(d);
 		node_config_free(cfg);
-		return 1;
+		return NULL;
+	}
+	if (!enough_descriptors())
+		r = UV_EMFILE; /* said */
+	else if ((r = uv_loop_init(&d->loop)))
+		node_log(NODE_LOG_ERROR, "cannot start the event loop", "error",
+			 uv_strerror(r), NULL);
+	if (r) {
+		node_stats_fini(&d->stats);
+		free(d);
+		node_config_free(cfg);
+		return NULL;
 	}
 	d->cfg = cfg;
 	d->ready = !cfg->has_cluster;
 	d->start_time = d->reload_time = (uint64_t)time(NULL);
 	d->reload_ok = true;
-	if (node_stats_init(&d->stats, cfg->dns.n_zones)) {
-		node_log(NODE_LOG_ERROR, "out of memory", NULL);
-		free(d);
-		node_config_free(cfg);
-		return 1;
-	}
-	uv_loop_init(&d->loop);
 	d->dns = (struct node_dns_service){
 		.loop = &d->loop,
 		.view = &d->view,
@@ -477,67 +601,91 @@ node_daemon_run(struct node_config *cfg)
 		.tcp_idle_timeout_ms = cfg->dns.tcp_idle_timeout_ms,
 		.tcp_max_connections = cfg->dns.tcp_max_connections,
 	};
+	randombytes_buf(d->cookies.current, sizeof(d->cookies.current));
+	return d;
+}
+
+static int
+start_signals(struct node_daemon *d)
+{
+	uv_signal_t *h[] = { &d->sig_term, &d->sig_int, &d->sig_hup };
+	const int signum[] = { SIGTERM, SIGINT, SIGHUP };
+
+	for (size_t i = 0; i < 3; i++) {
+		int r = uv_signal_init(&d->loop, h[i]);
+		if (!r)
+			r = uv_signal_start(h[i], on_signal, signum[i]);
+		if (r) {
+			node_log(NODE_LOG_ERROR, "cannot handle signals",
+				 "error", uv_strerror(r), NULL);
+			return r;
+		}
+		h[i]->data = d;
+	}
+	return 0;
+}
+
+/* Everything a serving node runs, in order; the first failure is logged
+ * and returned, and the caller stops what did start. */
+static int
+start(struct node_daemon *d)
+{
+	const struct node_config *cfg = d->cfg;
+	struct dns_view *v = NULL;
+	char err[512];
+	int r;
+
 	uv_timer_init(&d->loop, &d->sync_timer);
 	d->sync_timer.data = d;
+	uv_timer_init(&d->loop, &d->cookie_timer);
+	d->cookie_timer.data = d;
+	if ((r = start_signals(d)))
+		return r;
 	if (cfg->has_cluster &&
-	    node_gossip_start(&d->loop, cfg, on_members_changed, d, &d->gossip,
-			      err, sizeof(err))) {
+	    (r = node_gossip_start(&d->loop, cfg, on_members_changed, d,
+				   &d->gossip, err, sizeof(err)))) {
 		node_log(NODE_LOG_ERROR, "cannot join the cluster", "error",
 			 err, NULL);
-		uv_close((uv_handle_t *)&d->sync_timer, NULL);
-		uv_run(&d->loop, UV_RUN_DEFAULT);
-		uv_loop_close(&d->loop);
-		goto out;
+		return r;
 	}
-	if (build_view(d, cfg, &v, err, sizeof(err), true)) {
+	if ((r = build_view(d, cfg, &v, err, sizeof(err), true))) {
 		node_log(NODE_LOG_ERROR, "bad zone data", "error", err, NULL);
-		node_gossip_close(d->gossip);
-		uv_close((uv_handle_t *)&d->sync_timer, NULL);
-		uv_run(&d->loop, UV_RUN_DEFAULT);
-		uv_loop_close(&d->loop);
-		goto out;
+		return r;
 	}
 	set_view(d, v);
-	randombytes_buf(d->cookies.current, sizeof(d->cookies.current));
 	if (!d->ready)
 		uv_timer_start(&d->sync_timer, on_sync_timeout,
 			       cfg->cluster.startup_sync_timeout_ms, 0);
-
-	uv_signal_init(&d->loop, &d->sig_term);
-	uv_signal_init(&d->loop, &d->sig_int);
-	uv_signal_init(&d->loop, &d->sig_hup);
-	d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
-	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
-	uv_signal_start(&d->sig_int, on_signal, SIGINT);
-	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
-	uv_timer_init(&d->loop, &d->cookie_timer);
-	d->cookie_timer.data = d;
 	uv_timer_start(&d->cookie_timer, rotate_cookie_secret, COOKIE_ROTATE_MS,
 		       COOKIE_ROTATE_MS);
-
 	/* The control socket is the only way to command a node: without it
 	 * the node does not run. */
-	if (node_control_start(&d->loop, cfg->control.socket,
-			       &node_control_daemon_ops, d, &d->control, err,
-			       sizeof(err))) {
+	if ((r = node_control_start(&d->loop, cfg->control.socket, &control_ops,
+				    d, &d->control, err, sizeof(err)))) {
 		node_log(NODE_LOG_ERROR, "cannot open the control socket",
 			 "error", err, NULL);
-		stop(d);
-	} else if (open_listeners(d) == 0 && start_metrics(d) == 0) {
-		node_log(NODE_LOG_INFO, "serving", "node", cfg->node.name,
-			 "mode", cfg->has_cluster ? "cluster" : "standalone",
-			 NULL);
-		node_notify("READY=1");
-		notify_status(d);
-		d->watchdog = node_notify_watchdog_start(&d->loop);
-		rc = 0;
-		if (start_autodrain(d)) {
-			rc = 1;
-			stop(d);
-		}
-	} else {
-		stop(d);
+		return r;
 	}
+	if ((r = open_listeners(d)) || (r = start_metrics(d)))
+		return r;
+	node_log(NODE_LOG_INFO, "serving", "node", cfg->node.name, "mode",
+		 cfg->has_cluster ? "cluster" : "standalone", NULL);
+	node_notify("READY=1");
+	notify_status(d);
+	d->watchdog = node_notify_watchdog_start(&d->loop);
+	return start_autodrain(d);
+}
+
+int
+node_daemon_run(struct node_config *cfg)
+{
+	struct node_daemon *d = daemon_new(cfg);
+
+	if (!d)
+		return 1;
+	int rc = start(d) ? 1 : 0;
+	if (rc)
+		stop(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	/* Anything still open is closed so the loop ends cleanly. */
 	uv_walk(&d->loop, close_walk, NULL);
@@ -547,7 +695,6 @@ node_daemon_run(struct node_config *cfg)
 			 NULL);
 	free(d->udp);
 	free(d->tcp);
-out:
 	dns_view_free((struct dns_view *)d->view);
 	node_config_free(d->cfg);
 	node_stats_fini(&d->stats);

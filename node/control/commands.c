@@ -14,7 +14,6 @@
 #include "node/control/reach.h"
 #include "common/ctl_proto.h"
 #include "common/mpack.h"
-#include "node/daemon.h"
 #include "node/cluster/cluster.h"
 #include "node/log/log.h"
 
@@ -300,27 +299,14 @@ node_cmd_run(const struct node_cmd_env *env, const char *cmd,
 	return CTL_ERROR;
 }
 
-static int64_t
-drain_gossip(void *ctx, const char *target, bool drained, const char *user,
-	     const char *reason, uint64_t expires_at)
+int
+node_cmd_dispatch(const struct node_cmd_env *env,
+		  const struct node_control_policy *pol, const char *cmd,
+		  const msgpack_object *args, const struct ctl_peer *who,
+		  msgpack_packer *data, char *err, size_t errlen)
 {
-	return node_gossip_drain(ctx, target, drained, user, reason,
-				 expires_at);
-}
-
-static int
-daemon_handle(void *ctx, const char *cmd, const msgpack_object *args,
-	      const struct ctl_peer *who, msgpack_packer *data, char *err,
-	      size_t errlen)
-{
-	const struct node_daemon *d = ctx;
-	const struct node_control_policy pol = {
-		.self_uid = geteuid(),
-		.admin_group = d->cfg->control.admin_group,
-		.admin_gid = d->cfg->control.admin_gid,
-	};
 	char uid[16];
-	int code = node_control_authorize(&pol, cmd, args, who, err, errlen);
+	int code = node_control_authorize(pol, cmd, args, who, err, errlen);
 
 	if (code != CTL_OK) {
 		snprintf(uid, sizeof(uid), "%u", who ? (unsigned)who->uid : 0);
@@ -329,23 +315,5 @@ daemon_handle(void *ctx, const char *cmd, const msgpack_object *args,
 			 "error", err, NULL);
 		return code;
 	}
-	struct gsp_now now = { .ms = uv_now(&d->loop),
-			       .unix_s = (uint64_t)time(NULL) };
-	const struct node_cmd_cluster cluster = { drain_gossip, d->gossip };
-	if (d->gossip)
-		now = node_gossip_now(d->gossip);
-	struct node_cmd_env env = {
-		.cfg = d->cfg,
-		.g = d->gossip ? node_gossip_state(d->gossip) : NULL,
-		.now_ms = now.ms,
-		.serving = d->view && dns_view_serving(d->view),
-		.unix_s = now.unix_s,
-		.cluster = d->gossip ? &cluster : NULL,
-	};
-
-	return node_cmd_run(&env, cmd, args, who, data, err, errlen);
+	return node_cmd_run(env, cmd, args, who, data, err, errlen);
 }
-
-const struct node_control_ops node_control_daemon_ops = {
-	.handle = daemon_handle,
-};

@@ -31,6 +31,7 @@
 
 struct gsp;
 struct node_config;
+struct node_control_policy;
 
 /* What the commands may change in the cluster: the daemon's is
  * node/cluster/cluster.h, a test brings its own. */
@@ -67,8 +68,11 @@ int node_cmd_run(const struct node_cmd_env *env, const char *cmd,
 		 const msgpack_object *args, const struct ctl_peer *who,
 		 msgpack_packer *data, char *err, size_t errlen);
 
-/* The handler table for node_control_start(), with ctx the struct
- * node_daemon: reads its config, gossip state and view at each call. */
-extern const struct node_control_ops node_control_daemon_ops;
+/* Authorizes @cmd for @who under @pol, logging a refusal, then runs it
+ * as node_cmd_run() does. What a node_control_ops handler calls. */
+int node_cmd_dispatch(const struct node_cmd_env *env,
+		      const struct node_control_policy *pol, const char *cmd,
+		      const msgpack_object *args, const struct ctl_peer *who,
+		      msgpack_packer *data, char *err, size_t errlen);
 
 #endif
