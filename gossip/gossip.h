@@ -253,10 +253,12 @@ void gsp_intents_export(const struct gsp *g,
 			void *ctx);
 
 /* Loads an intent saved by gsp_intents_export() (verified like one from
- * the network). Returns 1 applied, 0 not newer, or a negative value when
- * it does not verify. */
-int gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
-		      size_t len);
+ * the network). Returns 1 applied, 0 not newer, or GSP_EREJECTED
+ * (gossip/error.h) when it is not an intent, does not verify or is older
+ * than the one held; then *why (when not NULL) says why. */
+__attribute__((warn_unused_result)) int
+gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
+		  size_t len, enum gsp_reject *why);
 
 /*
  * Reachability: what this node observes of each peer (from its own probes)

@@ -155,7 +155,7 @@ grow(struct gsp *g)
 
 int
 gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
-		  const uint8_t *rec, size_t len)
+		  const uint8_t *rec, size_t len, enum gsp_reject *why)
 {
 	struct gsp_cert cert;
 	struct intent_fields f;
@@ -164,24 +164,24 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	if (cur && cur->rec.len == len && !memcmp(cur->rec.data, rec, len))
 		return 0;
 	if (r->inc != 0) /* names were checked when decoded */
-		return REJ(GSP_REJ_DECODE);
+		return gsp__refuse(why, GSP_REJ_DECODE);
 	if (!plausible(now, r))
-		return REJ(GSP_REJ_BOUNDS);
+		return gsp__refuse(why, GSP_REJ_BOUNDS);
 	if (gsp_cert_decode(r->cert, r->cert_len, &cert))
-		return REJ(GSP_REJ_CERT);
+		return gsp__refuse(why, GSP_REJ_CERT);
 	int v = gsp_cert_verify(&cert, g->ca_pk, now.unix_s);
 	if (v == GSP_ECERTEXPIRED)
-		return REJ(GSP_REJ_EXPIRED);
+		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	if (v || strcmp(cert.name, r->author) != 0)
-		return REJ(GSP_REJ_CERT);
+		return gsp__refuse(why, GSP_REJ_CERT);
 	if (gsp_record_check(r, cert.pk))
-		return REJ(GSP_REJ_SIGNATURE);
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 
 	fields_of(r, &f);
 	if (cur && !newer(&f, &cur->r))
-		return newer(&cur->r, &f) ? REJ(GSP_REJ_OLD) : 0;
+		return newer(&cur->r, &f) ? gsp__refuse(why, GSP_REJ_OLD) : 0;
 	if (!cur && !make_room(g, &f))
-		return REJ(GSP_REJ_BOUNDS);
+		return gsp__refuse(why, GSP_REJ_BOUNDS);
 	if (r->gen > g->lamport)
 		g->lamport = r->gen;
 	if (!cur) {
@@ -238,8 +238,9 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	if (gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len))
 		return -ENOSPC;
 	struct gsp_record d;
+	enum gsp_reject why;
 	if (gsp_record_decode(buf, len, &d) ||
-	    gsp__intent_apply(g, now, &d, buf, len) != 1)
+	    gsp__intent_apply(g, now, &d, buf, len, &why) != 1)
 		return -EINVAL;
 	/* An operator waits for it: it leaves with the next tick, not with
 	 * the next gossip round. */
@@ -353,14 +354,17 @@ gsp_intents_export(const struct gsp *g,
 
 int
 gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
-		  size_t len)
+		  size_t len, enum gsp_reject *why)
 {
 	struct gsp_record r;
+	enum gsp_reject ignored;
 
+	if (!why)
+		why = &ignored;
 	g->unix_s = now.unix_s;
 	if (gsp_record_decode(rec, len, &r) || r.kind != GSP_REC_INTENT)
-		return REJ(GSP_REJ_DECODE);
-	return gsp__intent_apply(g, now, &r, rec, len);
+		return gsp__refuse(why, GSP_REJ_DECODE);
+	return gsp__intent_apply(g, now, &r, rec, len, why);
 }
 
 uint64_t

@@ -7,6 +7,7 @@
 #define PMGTM_GOSSIP_INTERNAL_H
 
 #include "gossip/cert.h"
+#include "gossip/error.h"
 #include "gossip/gossip.h"
 
 #define NO_DEADLINE UINT64_MAX
@@ -32,9 +33,6 @@
  * ranked last (intents about members first, then the newest), if it ranks
  * before it; otherwise it is refused. */
 #define INTENTS_MAX 512
-/* A rejection as a negative return value, and back. */
-#define REJ(reason) (-(int)(reason)-1)
-#define REJ_REASON(code) (-(code)-1)
 #define RELAYS_MAX 64
 #define QUEUE_MAX 1024
 #define QUEUE_MEMBER 0
@@ -55,6 +53,15 @@ static inline uint64_t
 sat_mul(uint64_t a, uint64_t b)
 {
 	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* Refuses a record or packet for @reason: stores it in *why and returns
+ * GSP_EREJECTED, the one failure of the functions that take a @why. */
+static inline int
+gsp__refuse(enum gsp_reject *why, enum gsp_reject reason)
+{
+	*why = reason;
+	return GSP_EREJECTED;
 }
 
 /* The monotonic clock in microseconds (derived from ms when not given). */
@@ -242,10 +249,10 @@ struct member *gsp__find(struct gsp *g, const char *name);
 
 /* Verifies and applies one signed record. Returns 1 when it changed our
  * state (and was queued for dissemination), 0 for a duplicate, or
- * REJ(reason).
+ * GSP_EREJECTED with the reason in *why.
  */
 int gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec,
-	       size_t len);
+	       size_t len, enum gsp_reject *why);
 
 /* Makes and applies our own record of @kind about @subject (ourselves
  * for alive and left, a peer for suspect and dead). */
@@ -271,10 +278,10 @@ size_t gsp__active(const struct gsp *g);
 /* --- gossip/intent.c --- */
 
 /* Verifies (embedded issuer cert) and applies an intent record: 1 new
- * winner, 0 not newer, or REJ(reason). */
+ * winner, 0 not newer, or GSP_EREJECTED with the reason in *why. */
 int gsp__intent_apply(struct gsp *g, struct gsp_now now,
 		      const struct gsp_record *r, const uint8_t *rec,
-		      size_t len);
+		      size_t len, enum gsp_reject *why);
 
 /* Reports intents that expired; returns the next expiry as a monotonic
  * deadline, or NO_DEADLINE. */
@@ -305,9 +312,11 @@ enum probe_outcome {
 void gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
 			uint64_t rtt_us, bool first_try);
 
-/* Verifies (author's cert) and applies a row: 1 newer, 0 not, REJ(). */
+/* Verifies (author's cert) and applies a row: 1 newer, 0 not, or
+ * GSP_EREJECTED with the reason in *why. */
 int gsp__row_apply(struct gsp *g, struct gsp_now now,
-		   const struct gsp_record *r, const uint8_t *rec, size_t len);
+		   const struct gsp_record *r, const uint8_t *rec, size_t len,
+		   enum gsp_reject *why);
 
 /* Publishes our row when due, reports split views; returns the next
  * deadline. */

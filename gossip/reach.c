@@ -166,12 +166,12 @@ reach_changed(const struct gsp_record *old, const struct gsp_record *r)
 
 int
 gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
-	       const uint8_t *rec, size_t len)
+	       const uint8_t *rec, size_t len, enum gsp_reject *why)
 {
 	struct member *m = gsp__find(g, r->subject);
 
 	if (!m || !m->alive.data || strcmp(r->author, r->subject) != 0)
-		return REJ(GSP_REJ_UNKNOWN);
+		return gsp__refuse(why, GSP_REJ_UNKNOWN);
 	if (m == &g->m[0])
 		return 0; /* our own, echoed back */
 	if (m->row_rec.len == len && !memcmp(m->row_rec.data, rec, len))
@@ -182,11 +182,11 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	if (r->gen < m->gen ||
 	    (m->row && (r->gen < m->row->gen ||
 			(r->gen == m->row->gen && r->inc <= m->row_inc))))
-		return REJ(GSP_REJ_OLD);
+		return gsp__refuse(why, GSP_REJ_OLD);
 	if (g->unix_s > m->cert_not_after || g->unix_s < m->cert_not_before)
-		return REJ(GSP_REJ_EXPIRED);
+		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	if (gsp_record_check(r, m->pk))
-		return REJ(GSP_REJ_SIGNATURE);
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 	bool news = reach_changed(m->row, r);
 	if (!m->row)
 		m->row = malloc(sizeof(*m->row));

@@ -261,24 +261,24 @@ suspicion_ms(const struct gsp *g)
  * alive record we hold. */
 static int
 author_key(struct gsp *g, const struct gsp_record *r, uint8_t *pk,
-	   struct gsp_cert *cert)
+	   struct gsp_cert *cert, enum gsp_reject *why)
 {
 	if (r->kind == GSP_REC_ALIVE) {
 		if (gsp_cert_decode(r->cert, r->cert_len, cert))
-			return REJ(GSP_REJ_CERT);
+			return gsp__refuse(why, GSP_REJ_CERT);
 		int v = gsp_cert_verify(cert, g->ca_pk, g->unix_s);
 		if (v == GSP_ECERTEXPIRED)
-			return REJ(GSP_REJ_EXPIRED);
+			return gsp__refuse(why, GSP_REJ_EXPIRED);
 		if (v || strcmp(cert->name, r->subject) != 0)
-			return REJ(GSP_REJ_CERT);
+			return gsp__refuse(why, GSP_REJ_CERT);
 		memcpy(pk, cert->pk, GSP_PK_LEN);
 		return 0;
 	}
 	struct member *a = gsp__find(g, r->author);
 	if (!a || !a->alive.data)
-		return REJ(GSP_REJ_UNKNOWN);
+		return gsp__refuse(why, GSP_REJ_UNKNOWN);
 	if (g->unix_s > a->cert_not_after || g->unix_s < a->cert_not_before)
-		return REJ(GSP_REJ_EXPIRED);
+		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	memcpy(pk, a->pk, GSP_PK_LEN);
 	return 0;
 }
@@ -352,14 +352,14 @@ bury(struct gsp *g, struct gsp_now now, const struct member *m)
  * step past the incarnation it announced (one we may not have heard of yet;
  * about ourselves, one a hostile peer made up, which we still refute: the step
  * bounds how fast it can push ours towards the end). Returns 0,
- * REJ(reason), or 1 for a record to ignore quietly: a suspicion of a
- * generation whose alive record has not reached us yet. */
+ * GSP_EREJECTED (*why says why), or 1 for a record to ignore quietly: a
+ * suspicion of a generation whose alive record has not reached us yet. */
 static int
 plausible(const struct gsp *g, struct gsp_now now, const struct gsp_record *r,
-	  const struct member *m)
+	  const struct member *m, enum gsp_reject *why)
 {
 	if (r->gen > sat_add(now.unix_s, CLOCK_SKEW_S))
-		return REJ(GSP_REJ_BOUNDS);
+		return gsp__refuse(why, GSP_REJ_BOUNDS);
 	if (r->kind != GSP_REC_SUSPECT && r->kind != GSP_REC_DEAD)
 		return 0;
 	if (!m)
@@ -373,7 +373,9 @@ plausible(const struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	 * reach past what the subject accepts, and it could never refute. */
 	uint64_t base =
 		m == &g->m[0] || m->alive_gen != m->gen ? m->inc : m->alive_inc;
-	return r->inc > sat_add(base, INC_STEP_MAX) ? REJ(GSP_REJ_BOUNDS) : 0;
+	return r->inc > sat_add(base, INC_STEP_MAX)
+		       ? gsp__refuse(why, GSP_REJ_BOUNDS)
+		       : 0;
 }
 
 /* A member's alive record that arrives after a suspicion or death at the
@@ -392,18 +394,19 @@ late_alive(struct gsp *g, struct member *m, const struct gsp_record *r,
 }
 
 int
-gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
+gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len,
+	   enum gsp_reject *why)
 {
 	struct gsp_record r;
 	struct gsp_cert cert;
 	uint8_t pk[GSP_PK_LEN];
 
 	if (gsp_record_decode(rec, len, &r))
-		return REJ(GSP_REJ_DECODE);
+		return gsp__refuse(why, GSP_REJ_DECODE);
 	if (r.kind == GSP_REC_INTENT)
-		return gsp__intent_apply(g, now, &r, rec, len);
+		return gsp__intent_apply(g, now, &r, rec, len, why);
 	if (r.kind == GSP_REC_ROW)
-		return gsp__row_apply(g, now, &r, rec, len);
+		return gsp__row_apply(g, now, &r, rec, len, why);
 	struct member *m = gsp__find(g, r.subject);
 
 	/* The same bytes again: nothing to verify, nothing new. */
@@ -413,15 +416,15 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 		return 0;
 	if ((r.kind == GSP_REC_ALIVE || r.kind == GSP_REC_LEFT) &&
 	    strcmp(r.author, r.subject) != 0)
-		return REJ(GSP_REJ_SIGNATURE);
-	int b = plausible(g, now, &r, m);
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
+	int b = plausible(g, now, &r, m, why);
 	if (b)
 		return b < 0 ? b : 0;
-	int k = author_key(g, &r, pk, &cert);
+	int k = author_key(g, &r, pk, &cert, why);
 	if (k)
 		return k;
 	if (gsp_record_check(&r, pk))
-		return REJ(GSP_REJ_SIGNATURE);
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 
 	if (m == &g->m[0]) {
 		/* About ourselves: only a suspicion needs an answer. */
@@ -431,13 +434,15 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 	}
 	if (!m) {
 		if (r.kind != GSP_REC_ALIVE)
-			return REJ(GSP_REJ_UNKNOWN); /* we would not know it */
+			return gsp__refuse(
+				why,
+				GSP_REJ_UNKNOWN); /* we would not know it */
 		if (buried(g, now, &r))
 			return 0;
 	} else {
 		int c = version_cmp(r.gen, r.inc, m->gen, m->inc);
 		if (c < 0)
-			return REJ(GSP_REJ_OLD);
+			return gsp__refuse(why, GSP_REJ_OLD);
 		if (c == 0 && rank(r.kind) <= (int)m->state)
 			return late_alive(g, m, &r, &cert, rec, len);
 	}
@@ -513,7 +518,8 @@ gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		gsp__queue(g, QUEUE_MEMBER, self->name, buf, len);
 		return;
 	}
-	int rc = gsp__apply(g, now, buf, len);
+	enum gsp_reject why;
+	int rc = gsp__apply(g, now, buf, len, &why);
 	/* Our own record about a peer is refused only when our certificate
 	 * has expired: then a suspicion must not keep its deadline in the
 	 * past, or every tick would try again at once. */

@@ -299,13 +299,21 @@ rejoin(struct gsp *g, struct gsp_now now)
 /* --- receiving --- */
 
 static void
-reject(struct gsp *g, int code)
+reject(struct gsp *g, enum gsp_reject why)
 {
-	if (code >= 0 || REJ_REASON(code) >= GSP_REJ__COUNT)
-		return;
-	g->stats.rejected[REJ_REASON(code)]++;
+	g->stats.rejected[why]++;
 	if (g->from)
-		g->stats.last_source[REJ_REASON(code)] = g->from->ip;
+		g->stats.last_source[why] = g->from->ip;
+}
+
+/* Applies a record of a packet, counting it when it is refused. */
+static void
+apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
+{
+	enum gsp_reject why;
+
+	if (gsp__apply(g, now, rec, len, &why) < 0)
+		reject(g, why);
 }
 
 static bool
@@ -318,15 +326,15 @@ same_ip(const struct gsp_ip *a, const struct gsp_ip *b)
 
 /* The sender's own alive record in @msg, newer than the one we hold of
  * it (@s, NULL when unknown), and the key its certificate (our CA's, for
- * that name, valid now) certifies. Returns its index, or REJ(reason) when
- * there is none that verifies; a record that is not newer costs no
- * signature check. */
+ * that name, valid now) certifies. Returns its index, or GSP_EREJECTED
+ * (*why says why) when there is none that verifies; a record that is not newer
+ * costs no signature check. */
 static int
 own_alive(struct gsp *g, const struct gsp_msg *msg, const struct member *s,
-	  uint8_t *pk)
+	  uint8_t *pk, enum gsp_reject *why)
 {
 	struct gsp_record *r = malloc(sizeof(*r)); /* 7.5 KB */
-	int rc = REJ(GSP_REJ_UNKNOWN);
+	int rc = gsp__refuse(why, GSP_REJ_UNKNOWN);
 
 	for (size_t i = 0; r && i < msg->n_recs; i++) {
 		struct gsp_cert cert;
@@ -343,11 +351,11 @@ own_alive(struct gsp *g, const struct gsp_msg *msg, const struct member *s,
 				? -EBADMSG
 				: gsp_cert_verify(&cert, g->ca_pk, g->unix_s);
 		if (v == GSP_ECERTEXPIRED)
-			rc = REJ(GSP_REJ_EXPIRED);
+			rc = gsp__refuse(why, GSP_REJ_EXPIRED);
 		else if (v || strcmp(cert.name, r->subject) != 0)
-			rc = REJ(GSP_REJ_CERT);
+			rc = gsp__refuse(why, GSP_REJ_CERT);
 		else if (gsp_record_check(r, cert.pk))
-			rc = REJ(GSP_REJ_SIGNATURE);
+			rc = gsp__refuse(why, GSP_REJ_SIGNATURE);
 		else {
 			memcpy(pk, cert.pk, GSP_PK_LEN);
 			rc = (int)i;
@@ -368,34 +376,33 @@ authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
 {
 	struct member *s = gsp__find(g, msg->sender);
 	uint8_t pk[GSP_PK_LEN];
-	int code = REJ(GSP_REJ_UNKNOWN);
+	enum gsp_reject code = GSP_REJ_UNKNOWN, why;
 
 	if (s == &g->m[0]) {
-		reject(g, REJ(GSP_REJ_SIGNATURE)); /* our name, not ours */
+		reject(g, GSP_REJ_SIGNATURE); /* our name, not ours */
 		return NULL;
 	}
 	if (s && s->alive.data) {
 		if (g->unix_s > s->cert_not_after ||
 		    g->unix_s < s->cert_not_before)
-			code = REJ(GSP_REJ_EXPIRED);
+			code = GSP_REJ_EXPIRED;
 		else if (gsp_msg_check(msg, s->pk))
-			code = REJ(GSP_REJ_SIGNATURE);
+			code = GSP_REJ_SIGNATURE;
 		else
 			return s;
 	}
-	int at = own_alive(g, msg, s, pk);
+	int at = own_alive(g, msg, s, pk, &why);
 	if (at < 0) {
 		/* First contact: why its record did not do; a known sender:
 		 * why the key we hold did not. */
-		reject(g, s && s->alive.data ? code : at);
+		reject(g, s && s->alive.data ? code : why);
 		return NULL;
 	}
 	if (gsp_msg_check(msg, pk)) {
-		reject(g, REJ(GSP_REJ_SIGNATURE));
+		reject(g, GSP_REJ_SIGNATURE);
 		return NULL;
 	}
-	int rc = gsp__apply(g, now, msg->recs[at], msg->rec_len[at]);
-	reject(g, rc);
+	apply(g, now, msg->recs[at], msg->rec_len[at]);
 	s = gsp__find(g, msg->sender);
 	if (!s || !s->alive.data || memcmp(s->pk, pk, GSP_PK_LEN) != 0) {
 		reject(g, code); /* a buried member, or no memory */
@@ -424,22 +431,22 @@ open_packet(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 		int rc = gsp_open(&g->keyring, buf, len, plain, len, &plen);
 		if (rc) {
 			free(plain);
-			reject(g, REJ(GSP_REJ_DECRYPT));
+			reject(g, GSP_REJ_DECRYPT);
 			return NULL;
 		}
 		buf = plain;
 		len = plen;
 	} else if (g->keyring.n) {
-		reject(g, REJ(GSP_REJ_PLAIN));
+		reject(g, GSP_REJ_PLAIN);
 		return NULL;
 	}
 	if (gsp_msg_decode(buf, len, msg)) {
 		free(plain);
-		reject(g, REJ(GSP_REJ_DECODE));
+		reject(g, GSP_REJ_DECODE);
 		return NULL;
 	}
 	if (strcmp(msg->cluster, g->cluster) != 0) {
-		reject(g, REJ(GSP_REJ_CLUSTER));
+		reject(g, GSP_REJ_CLUSTER);
 		goto fail;
 	}
 	/* Cheap checks before a signature costs anything: a datagram comes
@@ -450,19 +457,19 @@ open_packet(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 	if (from && k && k->alive.data &&
 	    (!same_ip(&from->ip, &k->gossip.ip) ||
 	     from->port != k->gossip.port)) {
-		reject(g, REJ(GSP_REJ_SOURCE));
+		reject(g, GSP_REJ_SOURCE);
 		goto fail;
 	}
 	if (from &&
 	    !gsp__budget_take(g, now, k && k->alive.data ? &from->ip : NULL)) {
-		reject(g, REJ(GSP_REJ_SOURCE));
+		reject(g, GSP_REJ_SOURCE);
 		goto fail;
 	}
 	struct member *s = authenticate(g, now, msg);
 	if (!s)
 		goto fail;
 	for (size_t i = 0; i < msg->n_recs; i++)
-		reject(g, gsp__apply(g, now, msg->recs[i], msg->rec_len[i]));
+		apply(g, now, msg->recs[i], msg->rec_len[i]);
 	*plain_out = plain;
 	/* The apply loop may have moved members in memory. */
 	s = gsp__find(g, msg->sender);
