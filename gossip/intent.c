@@ -215,7 +215,6 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	uint8_t buf[GSP_REC_MAX];
 	size_t len;
 
-	g->unix_s = now.unix_s;
 	if (!gsp_name_valid(target) || strlen(user) >= sizeof(r.user) ||
 	    strlen(reason) >= sizeof(r.reason))
 		return -EINVAL;
@@ -361,7 +360,6 @@ gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
 
 	if (!why)
 		why = &ignored;
-	g->unix_s = now.unix_s;
 	if (gsp_record_decode(rec, len, &r) || r.kind != GSP_REC_INTENT)
 		return gsp__refuse(why, GSP_REJ_DECODE);
 	return gsp__intent_apply(g, now, &r, rec, len, why);

@@ -240,12 +240,14 @@ struct gsp {
 	bool synced;
 	bool left;
 	struct gsp_stats stats;
-	uint64_t unix_s; /* wall clock of the current call */
 };
 
 /* --- gossip/state.c --- */
 
 struct member *gsp__find(struct gsp *g, const char *name);
+
+/* Whether the certificate @m announced is valid at @unix_s. */
+bool gsp__cert_valid(const struct member *m, uint64_t unix_s);
 
 /* Verifies and applies one signed record. Returns 1 when it changed our
  * state (and was queued for dissemination), 0 for a duplicate, or

@@ -183,7 +183,7 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	    (m->row && (r->gen < m->row->gen ||
 			(r->gen == m->row->gen && r->inc <= m->row_inc))))
 		return gsp__refuse(why, GSP_REJ_OLD);
-	if (g->unix_s > m->cert_not_after || g->unix_s < m->cert_not_before)
+	if (!gsp__cert_valid(m, now.unix_s))
 		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	if (gsp_record_check(r, m->pk))
 		return gsp__refuse(why, GSP_REJ_SIGNATURE);
@@ -204,7 +204,6 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	gsp__blob_set(&m->row_rec, rec, len);
 	if (news)
 		gsp__queue(g, QUEUE_ROW, m->name, rec, len);
-	(void)now;
 	return 1;
 }
 

@@ -103,6 +103,12 @@ gsp__find(struct gsp *g, const char *name)
 	return NULL;
 }
 
+bool
+gsp__cert_valid(const struct member *m, uint64_t unix_s)
+{
+	return unix_s >= m->cert_not_before && unix_s <= m->cert_not_after;
+}
+
 size_t
 gsp__active(const struct gsp *g)
 {
@@ -260,13 +266,13 @@ suspicion_ms(const struct gsp *g)
  * must be our CA's, for that name, and valid now), else from the author's
  * alive record we hold. */
 static int
-author_key(struct gsp *g, const struct gsp_record *r, uint8_t *pk,
-	   struct gsp_cert *cert, enum gsp_reject *why)
+author_key(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
+	   uint8_t *pk, struct gsp_cert *cert, enum gsp_reject *why)
 {
 	if (r->kind == GSP_REC_ALIVE) {
 		if (gsp_cert_decode(r->cert, r->cert_len, cert))
 			return gsp__refuse(why, GSP_REJ_CERT);
-		int v = gsp_cert_verify(cert, g->ca_pk, g->unix_s);
+		int v = gsp_cert_verify(cert, g->ca_pk, now.unix_s);
 		if (v == GSP_ECERTEXPIRED)
 			return gsp__refuse(why, GSP_REJ_EXPIRED);
 		if (v || strcmp(cert->name, r->subject) != 0)
@@ -277,7 +283,7 @@ author_key(struct gsp *g, const struct gsp_record *r, uint8_t *pk,
 	struct member *a = gsp__find(g, r->author);
 	if (!a || !a->alive.data)
 		return gsp__refuse(why, GSP_REJ_UNKNOWN);
-	if (g->unix_s > a->cert_not_after || g->unix_s < a->cert_not_before)
+	if (!gsp__cert_valid(a, now.unix_s))
 		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	memcpy(pk, a->pk, GSP_PK_LEN);
 	return 0;
@@ -420,7 +426,7 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len,
 	int b = plausible(g, now, &r, m, why);
 	if (b)
 		return b < 0 ? b : 0;
-	int k = author_key(g, &r, pk, &cert, why);
+	int k = author_key(g, now, &r, pk, &cert, why);
 	if (k)
 		return k;
 	if (gsp_record_check(&r, pk))
@@ -562,7 +568,6 @@ gsp_update_self(struct gsp *g, struct gsp_now now, const struct gsp_ip *addrs,
 
 	if (n_addrs > GSP_ADDRS_MAX || g->left)
 		return;
-	g->unix_s = now.unix_s;
 	memset(self->addrs, 0, sizeof(self->addrs));
 	if (n_addrs)
 		memcpy(self->addrs, addrs, n_addrs * sizeof(*addrs));
@@ -615,8 +620,7 @@ gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
 bool
 gsp_cert_expired(const struct gsp *g, struct gsp_now now)
 {
-	return now.unix_s > g->m[0].cert_not_after ||
-	       now.unix_s < g->m[0].cert_not_before;
+	return !gsp__cert_valid(&g->m[0], now.unix_s);
 }
 
 bool
@@ -661,7 +665,6 @@ gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
 		g->keyring = *self->keyring;
 	g->t = self->timing;
 	g->rand = self->rand;
-	g->unix_s = now.unix_s;
 
 	struct member *me = member_add(g, self->name);
 	if (!me) {

@@ -269,7 +269,6 @@ void
 gsp_join(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *seeds,
 	 size_t n)
 {
-	g->unix_s = now.unix_s;
 	g->n_seeds = n < 16 ? n : 16;
 	memcpy(g->seeds, seeds, g->n_seeds * sizeof(*seeds));
 	for (size_t i = 0; i < g->n_seeds; i++)
@@ -330,8 +329,8 @@ same_ip(const struct gsp_ip *a, const struct gsp_ip *b)
  * (*why says why) when there is none that verifies; a record that is not newer
  * costs no signature check. */
 static int
-own_alive(struct gsp *g, const struct gsp_msg *msg, const struct member *s,
-	  uint8_t *pk, enum gsp_reject *why)
+own_alive(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg,
+	  const struct member *s, uint8_t *pk, enum gsp_reject *why)
 {
 	struct gsp_record *r = malloc(sizeof(*r)); /* 7.5 KB */
 	int rc = gsp__refuse(why, GSP_REJ_UNKNOWN);
@@ -349,7 +348,7 @@ own_alive(struct gsp *g, const struct gsp_msg *msg, const struct member *s,
 			break; /* what we already hold, or older */
 		int v = gsp_cert_decode(r->cert, r->cert_len, &cert)
 				? -EBADMSG
-				: gsp_cert_verify(&cert, g->ca_pk, g->unix_s);
+				: gsp_cert_verify(&cert, g->ca_pk, now.unix_s);
 		if (v == GSP_ECERTEXPIRED)
 			rc = gsp__refuse(why, GSP_REJ_EXPIRED);
 		else if (v || strcmp(cert.name, r->subject) != 0)
@@ -383,15 +382,14 @@ authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
 		return NULL;
 	}
 	if (s && s->alive.data) {
-		if (g->unix_s > s->cert_not_after ||
-		    g->unix_s < s->cert_not_before)
+		if (!gsp__cert_valid(s, now.unix_s))
 			code = GSP_REJ_EXPIRED;
 		else if (gsp_msg_check(msg, s->pk))
 			code = GSP_REJ_SIGNATURE;
 		else
 			return s;
 	}
-	int at = own_alive(g, msg, s, pk, &why);
+	int at = own_alive(g, now, msg, s, pk, &why);
 	if (at < 0) {
 		/* First contact: why its record did not do; a known sender:
 		 * why the key we hold did not. */
@@ -547,7 +545,6 @@ gsp_recv(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 
 	if (!msg)
 		return;
-	g->unix_s = now.unix_s;
 	g->stats.bytes_recv += len;
 	g->from = from;
 	struct member *s = open_packet(g, now, from, buf, len, msg, &plain);
@@ -598,7 +595,6 @@ gsp_stream_input(struct gsp *g, struct gsp_now now, const uint8_t *buf,
 	*reply_len = 0;
 	if (!msg)
 		return -ENOMEM;
-	g->unix_s = now.unix_s;
 	g->stats.bytes_recv += len;
 	struct member *s = open_packet(g, now, NULL, buf, len, msg, &plain);
 	if (!s)
@@ -738,7 +734,6 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 {
 	uint64_t next = NO_DEADLINE;
 
-	g->unix_s = now.unix_s;
 	if (g->left)
 		return NO_DEADLINE;
 	/* With our own certificate expired every peer refuses what we say,
@@ -818,7 +813,6 @@ gsp_leave(struct gsp *g, struct gsp_now now)
 {
 	struct member *self = &g->m[0];
 
-	g->unix_s = now.unix_s;
 	if (g->left)
 		return;
 	gsp__declare(g, now, self, GSP_REC_LEFT);
