@@ -45,15 +45,11 @@ effective(const struct intent_fields *r, uint64_t unix_s)
 static void
 emit(struct gsp *g, const struct intent *in, uint64_t unix_s)
 {
-	struct gsp_event *ev;
+	struct gsp_event *ev =
+		gsp__event(g, GSP_EV_INTENT, NULL, -1, in->r.author);
 
-	size_t before = g->n_events;
-
-	gsp__event(g, GSP_EV_INTENT, NULL, -1, in->r.author);
-	if (g->n_events == before)
-		return; /* no memory for it */
-	/* The event just queued is the last one in the ring. */
-	ev = &g->events[(g->head_events + g->n_events - 1) % g->cap_events];
+	if (!ev)
+		return;
 	snprintf(ev->name, sizeof(ev->name), "%s", in->r.subject);
 	ev->new_state = effective(&in->r, unix_s);
 	ev->gen = in->r.gen;

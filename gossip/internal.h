@@ -181,9 +181,11 @@ struct queued {
 	uint32_t transmits; /* left */
 };
 
-struct outq {
-	struct gsp_out *items;
-	size_t n, cap, head;
+/* A FIFO of @size-byte items in an array used as a ring (gossip/ring.c). */
+struct gsp_ring {
+	unsigned char *items;
+	size_t size, first_cap;
+	size_t n, cap, head; /* items held, room, index of the first */
 };
 
 struct gsp {
@@ -228,9 +230,8 @@ struct gsp {
 	bool digest_dirty;
 	uint64_t next_repair; /* earliest push-pull for a differing digest */
 
-	struct outq out;
-	struct gsp_event *events;
-	size_t n_events, cap_events, head_events;
+	struct gsp_ring out;	/* struct gsp_out */
+	struct gsp_ring events; /* struct gsp_event */
 
 	uint64_t next_gossip, next_pushpull;
 	struct gsp_endpoint seeds[16]; /* retried until the first sync */
@@ -261,8 +262,11 @@ int gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec,
 void gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		  uint8_t kind);
 
-void gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
-		int old_state, const char *by);
+/* Queues an event about @m (or about nothing, NULL) and returns it, for
+ * the caller to complete; NULL when there was no memory for it. */
+struct gsp_event *gsp__event(struct gsp *g, enum gsp_event_type type,
+			     const struct member *m, int old_state,
+			     const char *by);
 
 void gsp__queue(struct gsp *g, uint8_t family, const char *subject,
 		const uint8_t *rec, size_t len);
@@ -329,6 +333,24 @@ void gsp__member_reach_free(struct member *m);
 /* Reachable in our own view: a direct ack within the last three probes
  * (presumed before the first). */
 bool gsp__reachable(const struct member *m);
+
+/* --- gossip/ring.c --- */
+
+/* An empty ring of @size-byte items; the first growth makes room for
+ * @first_cap. */
+void gsp__ring_init(struct gsp_ring *r, size_t size, size_t first_cap);
+
+/* Room for one more item at the tail, counted as held (the caller fills
+ * it); NULL, and nothing changed, when the ring could not grow. */
+void *gsp__ring_push(struct gsp_ring *r);
+
+/* Copies the first item to @out and drops it; false when empty. */
+bool gsp__ring_pop(struct gsp_ring *r, void *out);
+
+/* Item @i from the first, i < r->n. */
+void *gsp__ring_at(const struct gsp_ring *r, size_t i);
+
+void gsp__ring_fini(struct gsp_ring *r);
 
 /* --- gossip/swim.c --- */
 

@@ -57,14 +57,11 @@ gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
 		m->view = now_reach;
 		m->view_known = true;
 		g->row_dirty = true;
-		if (report) {
-			size_t before = g->n_events;
-			gsp__event(g, GSP_EV_REACH, m, -1, NULL);
-			if (g->n_events > before)
-				g->events[(g->head_events + g->n_events - 1) %
-					  g->cap_events]
-					.new_state = now_reach;
-		}
+		struct gsp_event *ev =
+			report ? gsp__event(g, GSP_EV_REACH, m, -1, NULL)
+			       : NULL;
+		if (ev)
+			ev->new_state = now_reach;
 	}
 }
 
@@ -390,12 +387,9 @@ gsp__reach_tick(struct gsp *g, struct gsp_now now)
 			continue;
 		m->split = split;
 		m->split_sig = sig;
-		size_t before = g->n_events;
-		gsp__event(g, GSP_EV_SPLIT, m, -1, NULL);
-		if (g->n_events > before)
-			g->events[(g->head_events + g->n_events - 1) %
-				  g->cap_events]
-				.new_state = split;
+		struct gsp_event *ev = gsp__event(g, GSP_EV_SPLIT, m, -1, NULL);
+		if (ev)
+			ev->new_state = split;
 	}
 	free(can);
 	free(cannot);

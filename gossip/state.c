@@ -119,25 +119,14 @@ gsp__active(const struct gsp *g)
 	return n;
 }
 
-void
+struct gsp_event *
 gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
 	   int old_state, const char *by)
 {
-	if (g->n_events == g->cap_events) {
-		size_t cap = g->cap_events ? 2 * g->cap_events : 16;
-		struct gsp_event *e = malloc(cap * sizeof(*e));
-		if (!e)
-			return;
-		/* Unroll the ring into the new array. */
-		for (size_t i = 0; i < g->n_events; i++)
-			e[i] = g->events[(g->head_events + i) % g->cap_events];
-		free(g->events);
-		g->events = e;
-		g->cap_events = cap;
-		g->head_events = 0;
-	}
-	struct gsp_event *ev =
-		&g->events[(g->head_events + g->n_events) % g->cap_events];
+	struct gsp_event *ev = gsp__ring_push(&g->events);
+
+	if (!ev)
+		return NULL;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
 	ev->old_state = old_state;
@@ -149,18 +138,13 @@ gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
 	}
 	if (by)
 		snprintf(ev->by, sizeof(ev->by), "%s", by);
-	g->n_events++;
+	return ev;
 }
 
 bool
 gsp_event_next(struct gsp *g, struct gsp_event *ev)
 {
-	if (!g->n_events)
-		return false;
-	*ev = g->events[g->head_events];
-	g->head_events = (g->head_events + 1) % g->cap_events;
-	g->n_events--;
-	return true;
+	return gsp__ring_pop(&g->events, ev);
 }
 
 /* How many times a new record is piggybacked: mult * ceil(log10(n+1)). */
@@ -665,6 +649,8 @@ gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
 		g->keyring = *self->keyring;
 	g->t = self->timing;
 	g->rand = self->rand;
+	gsp__ring_init(&g->out, sizeof(struct gsp_out), 64);
+	gsp__ring_init(&g->events, sizeof(struct gsp_event), 16);
 
 	struct member *me = member_add(g, self->name);
 	if (!me) {
@@ -708,9 +694,9 @@ gsp_free(struct gsp *g)
 	free(g->tombs);
 	gsp__intents_free(g);
 	for (size_t i = 0; i < g->out.n; i++)
-		free(g->out.items[(g->out.head + i) % g->out.cap].data);
-	free(g->out.items);
-	free(g->events);
+		free(((struct gsp_out *)gsp__ring_at(&g->out, i))->data);
+	gsp__ring_fini(&g->out);
+	gsp__ring_fini(&g->events);
 	sodium_memzero(g->sk, sizeof(g->sk));
 	free(g);
 }

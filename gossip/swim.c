@@ -17,40 +17,23 @@
 
 /* --- the outbox --- */
 
+/* Queues @o for sending; takes its data. */
 static void
 out_push(struct gsp *g, const struct gsp_out *o)
 {
-	struct outq *q = &g->out;
+	struct gsp_out *slot = gsp__ring_push(&g->out);
 
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 64;
-		struct gsp_out *items = malloc(cap * sizeof(*items));
-		if (!items) {
-			free(o->data);
-			return;
-		}
-		for (size_t i = 0; i < q->n; i++)
-			items[i] = q->items[(q->head + i) % q->cap];
-		free(q->items);
-		q->items = items;
-		q->cap = cap;
-		q->head = 0;
+	if (!slot) {
+		free(o->data);
+		return;
 	}
-	q->items[(q->head + q->n) % q->cap] = *o;
-	q->n++;
+	*slot = *o;
 }
 
 bool
 gsp_out_next(struct gsp *g, struct gsp_out *out)
 {
-	struct outq *q = &g->out;
-
-	if (!q->n)
-		return false;
-	*out = q->items[q->head];
-	q->head = (q->head + 1) % q->cap;
-	q->n--;
-	return true;
+	return gsp__ring_pop(&g->out, out);
 }
 
 /* Encodes (and seals, with a keyring) an envelope; NULL on failure. */
