@@ -29,8 +29,8 @@ find(const struct gsp *g, const char *target)
 static bool
 newer(const struct intent_fields *a, const struct intent_fields *b)
 {
-	if (a->gen != b->gen)
-		return a->gen > b->gen;
+	if (a->version != b->version)
+		return a->version > b->version;
 	if (a->drained != b->drained)
 		return a->drained;
 	return strcmp(a->author, b->author) > 0;
@@ -52,7 +52,7 @@ emit(struct gsp *g, const struct intent *in, uint64_t unix_s)
 		return;
 	snprintf(ev->name, sizeof(ev->name), "%s", in->r.subject);
 	ev->new_state = effective(&in->r, unix_s);
-	ev->gen = in->r.gen;
+	ev->gen = in->r.version;
 }
 
 /* The newest version our clock allows (see INTENT_CLOCK_SHIFT). */
@@ -69,8 +69,9 @@ static bool
 plausible(struct gsp_now now, const struct gsp_record *r)
 {
 	uint64_t latest = clock_version(sat_add(now.unix_s, CLOCK_SKEW_S));
+	uint64_t version = gsp_record_intent_version(r);
 
-	if (r->gen == 0 || r->gen > latest)
+	if (version == 0 || version > latest)
 		return false;
 	if (r->issued_at == 0 ||
 	    r->issued_at > sat_add(now.unix_s, CLOCK_SKEW_S))
@@ -92,8 +93,8 @@ keep_before(const struct gsp *g, const struct intent_fields *a,
 
 	if (ma != mb)
 		return ma;
-	if (a->gen != b->gen)
-		return a->gen > b->gen;
+	if (a->version != b->version)
+		return a->version > b->version;
 	return strcmp(a->subject, b->subject) < 0;
 }
 
@@ -125,7 +126,7 @@ fields_of(const struct gsp_record *r, struct intent_fields *f)
 	memset(f, 0, sizeof(*f));
 	memcpy(f->subject, r->subject, sizeof(f->subject));
 	memcpy(f->author, r->author, sizeof(f->author));
-	f->gen = r->gen;
+	f->version = gsp_record_intent_version(r);
 	f->drained = r->drained;
 	f->issued_at = r->issued_at;
 	f->expires_at = r->expires_at;
@@ -159,7 +160,9 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 
 	if (cur && cur->rec.len == len && !memcmp(cur->rec.data, rec, len))
 		return 0;
-	if (r->inc != 0) /* names were checked when decoded */
+	/* An intent's incarnation is always 0 (names were checked when
+	 * decoded). */
+	if (r->inc != 0)
 		return gsp__refuse(why, GSP_REJ_DECODE);
 	if (!plausible(now, r))
 		return gsp__refuse(why, GSP_REJ_BOUNDS);
@@ -178,8 +181,8 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		return newer(&cur->r, &f) ? gsp__refuse(why, GSP_REJ_OLD) : 0;
 	if (!cur && !make_room(g, &f))
 		return gsp__refuse(why, GSP_REJ_BOUNDS);
-	if (r->gen > g->lamport)
-		g->lamport = r->gen;
+	if (f.version > g->lamport)
+		g->lamport = f.version;
 	if (!cur) {
 		if (!grow(g))
 			return 0;
@@ -220,9 +223,10 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	memcpy(r.author, g->m[0].name, sizeof(r.author));
 	if (g->lamport == UINT64_MAX)
 		return -EOVERFLOW;
-	r.gen = g->lamport + 1;
-	if (r.gen < clock_version(now.unix_s))
-		r.gen = clock_version(now.unix_s);
+	uint64_t version = g->lamport + 1;
+	if (version < clock_version(now.unix_s))
+		version = clock_version(now.unix_s);
+	gsp_record_set_intent_version(&r, version);
 	r.drained = drained;
 	r.issued_at = now.unix_s;
 	r.expires_at = expires_at;
@@ -240,7 +244,7 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	/* An operator waits for it: it leaves with the next tick, not with
 	 * the next gossip round. */
 	g->next_gossip = now.ms;
-	return (int64_t)r.gen;
+	return (int64_t)version;
 }
 
 static void
@@ -250,7 +254,7 @@ to_info(const struct intent *in, uint64_t unix_s, struct gsp_intent *out)
 	memcpy(out->target, in->r.subject, sizeof(out->target));
 	out->drained = in->r.drained;
 	out->effective = effective(&in->r, unix_s);
-	out->version = in->r.gen;
+	out->version = in->r.version;
 	memcpy(out->issuer, in->r.author, sizeof(out->issuer));
 	memcpy(out->user, in->r.user, sizeof(out->user));
 	memcpy(out->reason, in->r.reason, sizeof(out->reason));
@@ -303,7 +307,7 @@ gsp_intent_digest(const struct gsp *g)
 		const struct intent_fields *r = &g->intents[i].r;
 		uint8_t v[8];
 		for (int k = 0; k < 8; k++)
-			v[k] = (uint8_t)(r->gen >> (56 - 8 * k));
+			v[k] = (uint8_t)(r->version >> (56 - 8 * k));
 		crypto_generichash_update(&st, (const uint8_t *)r->subject,
 					  strlen(r->subject) + 1);
 		crypto_generichash_update(&st, (const uint8_t *)r->author,

@@ -129,7 +129,7 @@ struct member {
 struct intent_fields {
 	char subject[GSP_NAME_LEN]; /* the target */
 	char author[GSP_NAME_LEN];  /* the issuer */
-	uint64_t gen;		    /* the version */
+	uint64_t version;
 	bool drained;
 	uint64_t issued_at, expires_at;
 	char user[GSP_NAME_LEN];

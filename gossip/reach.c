@@ -124,7 +124,7 @@ publish(struct gsp *g, struct gsp_now now)
 	memcpy(r->subject, self->name, sizeof(r->subject));
 	memcpy(r->author, self->name, sizeof(r->author));
 	r->gen = self->gen;
-	r->inc = ++g->row_inc;
+	gsp_record_set_row_number(r, ++g->row_inc);
 	r->observed_at = now.unix_s;
 	for (size_t i = 1; i < g->n && r->n_cells < GSP_ROW_MAX; i++)
 		if (observed(&g->m[i]))
@@ -178,7 +178,8 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	 * often arrives first, and the new rows count again from 1. */
 	if (r->gen < m->gen ||
 	    (m->row && (r->gen < m->row->gen ||
-			(r->gen == m->row->gen && r->inc <= m->row_inc))))
+			(r->gen == m->row->gen &&
+			 gsp_record_row_number(r) <= m->row_inc))))
 		return gsp__refuse(why, GSP_REJ_OLD);
 	if (!gsp__cert_valid(m, now.unix_s))
 		return gsp__refuse(why, GSP_REJ_EXPIRED);
@@ -192,7 +193,7 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	*m->row = *r;
 	m->row->tbs = NULL;
 	m->row->sig = NULL;
-	m->row_inc = r->inc;
+	m->row_inc = gsp_record_row_number(r);
 	g->split_dirty = true;
 	/* Forwarded only when it says something new about who reaches
 	 * whom (what split views are made of); periodic refreshes travel in
