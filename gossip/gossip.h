@@ -327,6 +327,9 @@ struct gsp_stats {
 	uint64_t sent[GSP_MSG_PULL + 1]; /* by message type */
 	uint64_t recv[GSP_MSG_PULL + 1];
 	uint64_t bytes_sent, bytes_recv;
+	/* records, events, packets or timer work dropped for lack of memory
+	 * (anti-entropy and the next tick make up for them) */
+	uint64_t oom_drops;
 	/* where the last datagram rejected for each reason came from
 	 * (family 0: none yet, or it came over a stream) */
 	struct gsp_ip last_source[GSP_REJ__COUNT];

@@ -143,8 +143,10 @@ grow(struct gsp *g)
 		return true;
 	size_t cap = g->cap_intents ? 2 * g->cap_intents : 16;
 	struct intent *p = realloc(g->intents, cap * sizeof(*p));
-	if (!p)
+	if (!p) {
+		gsp__oom(g);
 		return false;
+	}
 	g->intents = p;
 	g->cap_intents = cap;
 	return true;
@@ -173,7 +175,7 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	if (v || strcmp(cert.name, r->author) != 0)
 		return gsp__refuse(why, GSP_REJ_CERT);
-	if (gsp_record_check(r, cert.pk))
+	if (!gsp__sig_ok(g, gsp_record_check(r, cert.pk)))
 		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 
 	fields_of(r, &f);
@@ -200,7 +202,7 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	g->digest_dirty = true;
 	cur->r = f;
 	cur->expired_reported = false;
-	gsp__blob_set(&cur->rec, rec, len);
+	gsp__blob_set(g, &cur->rec, rec, len);
 	gsp__queue(g, QUEUE_INTENT, r->subject, rec, len);
 	emit(g, cur, now.unix_s);
 	return 1;

@@ -6,6 +6,8 @@
 #ifndef PMGTM_GOSSIP_INTERNAL_H
 #define PMGTM_GOSSIP_INTERNAL_H
 
+#include <errno.h>
+
 #include "gossip/cert.h"
 #include "gossip/error.h"
 #include "gossip/gossip.h"
@@ -243,6 +245,23 @@ struct gsp {
 	struct gsp_stats stats;
 };
 
+/* Something dropped for lack of memory. */
+static inline void
+gsp__oom(struct gsp *g)
+{
+	g->stats.oom_drops++;
+}
+
+/* Whether a signature check (gsp_record_check, gsp_msg_check) passed; one
+ * that could not run for lack of memory is counted as such. */
+static inline bool
+gsp__sig_ok(struct gsp *g, int rc)
+{
+	if (rc == -ENOMEM)
+		gsp__oom(g);
+	return rc == 0;
+}
+
 /* --- gossip/state.c --- */
 
 struct member *gsp__find(struct gsp *g, const char *name);
@@ -273,7 +292,10 @@ void gsp__queue(struct gsp *g, uint8_t family, const char *subject,
 
 uint32_t gsp__rand32(struct gsp *g);
 
-void gsp__blob_set(struct blob *b, const uint8_t *data, size_t len);
+/* Copies @data into @b; false, @b unchanged and the drop counted, when
+ * there is no memory for it. */
+bool gsp__blob_set(struct gsp *g, struct blob *b, const uint8_t *data,
+		   size_t len);
 
 /* Forgets dead and left members after reap_ms. */
 void gsp__reap(struct gsp *g, struct gsp_now now);

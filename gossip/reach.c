@@ -118,8 +118,10 @@ publish(struct gsp *g, struct gsp_now now)
 	struct member *self = &g->m[0];
 	size_t len;
 
-	if (!r || !buf)
+	if (!r || !buf) {
+		gsp__oom(g);
 		goto out;
+	}
 	r->kind = GSP_REC_ROW;
 	memcpy(r->subject, self->name, sizeof(r->subject));
 	memcpy(r->author, self->name, sizeof(r->author));
@@ -129,9 +131,12 @@ publish(struct gsp *g, struct gsp_now now)
 	for (size_t i = 1; i < g->n && r->n_cells < GSP_ROW_MAX; i++)
 		if (observed(&g->m[i]))
 			own_cell(&g->m[i], now, &r->cells[r->n_cells++]);
-	if (gsp_record_encode(r, g->sk, buf, GSP_REC_MAX, &len) == 0) {
-		gsp__blob_set(&self->row_rec, buf, len);
+	int e = gsp_record_encode(r, g->sk, buf, GSP_REC_MAX, &len);
+	if (e == 0) {
+		gsp__blob_set(g, &self->row_rec, buf, len);
 		gsp__queue(g, QUEUE_ROW, self->name, buf, len);
+	} else if (e == -ENOMEM) {
+		gsp__oom(g);
 	}
 	g->row_dirty = false;
 out:
@@ -183,13 +188,15 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		return gsp__refuse(why, GSP_REJ_OLD);
 	if (!gsp__cert_valid(m, now.unix_s))
 		return gsp__refuse(why, GSP_REJ_EXPIRED);
-	if (gsp_record_check(r, m->pk))
+	if (!gsp__sig_ok(g, gsp_record_check(r, m->pk)))
 		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 	bool news = reach_changed(m->row, r);
 	if (!m->row)
 		m->row = malloc(sizeof(*m->row));
-	if (!m->row)
+	if (!m->row) {
+		gsp__oom(g);
 		return 0;
+	}
 	*m->row = *r;
 	m->row->tbs = NULL;
 	m->row->sig = NULL;
@@ -199,7 +206,7 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	 * whom (what split views are made of); periodic refreshes travel in
 	 * push-pull. Forwarding every row from every node cost a 50-node
 	 * cluster ~90 KB/s per node. */
-	gsp__blob_set(&m->row_rec, rec, len);
+	gsp__blob_set(g, &m->row_rec, rec, len);
 	if (news)
 		gsp__queue(g, QUEUE_ROW, m->name, rec, len);
 	return 1;
@@ -378,6 +385,8 @@ gsp__reach_tick(struct gsp *g, struct gsp_now now)
 	uint64_t *cannot = calloc(g->n, sizeof(*cannot));
 	if (can && cannot)
 		opinions(g, now, can, cannot);
+	else
+		gsp__oom(g);
 	/* One event when observers start to disagree about a target, when
 	 * the set of those who cannot reach it changes, and when it heals. */
 	for (size_t t = 0; can && cannot && t < g->n; t++) {

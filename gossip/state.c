@@ -74,16 +74,19 @@ gsp__rand32(struct gsp *g)
 	return v;
 }
 
-void
-gsp__blob_set(struct blob *b, const uint8_t *data, size_t len)
+bool
+gsp__blob_set(struct gsp *g, struct blob *b, const uint8_t *data, size_t len)
 {
 	uint8_t *p = realloc(b->data, len ? len : 1);
 
-	if (!p)
-		return; /* keeps the old record: stale, never corrupt */
+	if (!p) {
+		gsp__oom(g);
+		return false; /* keeps the old record: stale, never corrupt */
+	}
 	memcpy(p, data, len);
 	b->data = p;
 	b->len = len;
+	return true;
 }
 
 static void
@@ -125,8 +128,10 @@ gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
 {
 	struct gsp_event *ev = gsp__ring_push(&g->events);
 
-	if (!ev)
+	if (!ev) {
+		gsp__oom(g);
 		return NULL;
+	}
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
 	ev->old_state = old_state;
@@ -179,7 +184,7 @@ gsp__queue(struct gsp *g, uint8_t family, const char *subject,
 	for (size_t i = 0; i < g->n_queue; i++) {
 		if (g->queue[i].family == family &&
 		    strcmp(g->queue[i].subject, subject) == 0) {
-			gsp__blob_set(&g->queue[i].rec, rec, len);
+			gsp__blob_set(g, &g->queue[i].rec, rec, len);
 			g->queue[i].transmits = transmits(g);
 			return;
 		}
@@ -188,13 +193,14 @@ gsp__queue(struct gsp *g, uint8_t family, const char *subject,
 		return; /* anti-entropy will carry it */
 	if (!g->queue) {
 		g->queue = calloc(QUEUE_MAX, sizeof(*g->queue));
-		if (!g->queue)
+		if (!g->queue) {
+			gsp__oom(g);
 			return;
+		}
 	}
 	struct queued *q = &g->queue[g->n_queue];
 	memset(q, 0, sizeof(*q));
-	gsp__blob_set(&q->rec, rec, len);
-	if (!q->rec.data)
+	if (!gsp__blob_set(g, &q->rec, rec, len))
 		return;
 	snprintf(q->subject, sizeof(q->subject), "%s", subject);
 	q->family = family;
@@ -208,8 +214,10 @@ member_add(struct gsp *g, const char *name)
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 8;
 		struct member *m = realloc(g->m, cap * sizeof(*m));
-		if (!m)
+		if (!m) {
+			gsp__oom(g);
 			return NULL;
+		}
 		g->m = m;
 		g->cap = cap;
 	}
@@ -274,7 +282,7 @@ author_key(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 }
 
 static void
-take_alive(struct member *m, const struct gsp_record *r,
+take_alive(struct gsp *g, struct member *m, const struct gsp_record *r,
 	   const struct gsp_cert *cert, const uint8_t *rec, size_t len)
 {
 	memcpy(m->pk, cert->pk, GSP_PK_LEN);
@@ -286,7 +294,7 @@ take_alive(struct member *m, const struct gsp_record *r,
 	m->gossip = r->gossip;
 	m->alive_gen = r->gen;
 	m->alive_inc = r->inc;
-	gsp__blob_set(&m->alive, rec, len);
+	gsp__blob_set(g, &m->alive, rec, len);
 }
 
 /* Someone says we are suspect or dead: raise our incarnation past it and
@@ -325,8 +333,10 @@ bury(struct gsp *g, struct gsp_now now, const struct member *m)
 {
 	struct tomb *t = realloc(g->tombs, (g->n_tombs + 1) * sizeof(*t));
 
-	if (!t)
+	if (!t) {
+		gsp__oom(g);
 		return;
+	}
 	g->tombs = t;
 	t += g->n_tombs++;
 	memcpy(t->name, m->name, sizeof(t->name));
@@ -378,7 +388,7 @@ late_alive(struct gsp *g, struct member *m, const struct gsp_record *r,
 	if (r->kind != GSP_REC_ALIVE ||
 	    version_cmp(r->gen, r->inc, m->alive_gen, m->alive_inc) <= 0)
 		return 0;
-	take_alive(m, r, cert, rec, len);
+	take_alive(g, m, r, cert, rec, len);
 	gsp__event(g, GSP_EV_UPDATE, m, (int)m->state, r->author);
 	return 1;
 }
@@ -413,7 +423,7 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len,
 	int k = author_key(g, now, &r, pk, &cert, why);
 	if (k)
 		return k;
-	if (gsp_record_check(&r, pk))
+	if (!gsp__sig_ok(g, gsp_record_check(&r, pk)))
 		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 
 	if (m == &g->m[0]) {
@@ -449,13 +459,13 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len,
 	m->gen = r.gen;
 	m->inc = r.inc;
 	if (r.kind == GSP_REC_ALIVE) {
-		take_alive(m, &r, &cert, rec, len);
+		take_alive(g, m, &r, &cert, rec, len);
 		blob_clear(&m->state_rec);
 		/* Presumed reachable until a probe of ours says otherwise. */
 		if (old_state != GSP_ALIVE && old_state != GSP_SUSPECT)
 			m->reached = true;
 	} else {
-		gsp__blob_set(&m->state_rec, rec, len);
+		gsp__blob_set(g, &m->state_rec, rec, len);
 	}
 	m->state = (enum gsp_state)rank(r.kind);
 	m->suspect_deadline = m->state == GSP_SUSPECT ? now.ms + suspicion_ms(g)
@@ -491,18 +501,22 @@ gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		memcpy(r.cert, g->cert, g->cert_len);
 		r.cert_len = g->cert_len;
 	}
-	if (gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len))
+	int e = gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len);
+	if (e) {
+		if (e == -ENOMEM)
+			gsp__oom(g);
 		return;
+	}
 	if (subject == self) {
 		if (kind == GSP_REC_ALIVE) {
-			gsp__blob_set(&self->alive, buf, len);
+			gsp__blob_set(g, &self->alive, buf, len);
 			blob_clear(&self->state_rec);
 			/* Every peer gets the new record with our next
 			 * ping. */
 			for (size_t i = 1; i < g->n; i++)
 				g->m[i].knows_us = false;
 		} else {
-			gsp__blob_set(&self->state_rec, buf, len);
+			gsp__blob_set(g, &self->state_rec, buf, len);
 			self->state = (enum gsp_state)rank(kind);
 		}
 		gsp__queue(g, QUEUE_MEMBER, self->name, buf, len);

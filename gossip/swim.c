@@ -24,6 +24,7 @@ out_push(struct gsp *g, const struct gsp_out *o)
 	struct gsp_out *slot = gsp__ring_push(&g->out);
 
 	if (!slot) {
+		gsp__oom(g);
 		free(o->data);
 		return;
 	}
@@ -44,11 +45,16 @@ build(struct gsp *g, uint8_t type, uint32_t seq, const char *target,
 {
 	uint8_t *plain = malloc(cap);
 
-	if (!plain)
+	if (!plain) {
+		gsp__oom(g);
 		return NULL;
-	if (gsp_msg_encode(g->cluster, g->m[0].name, type, seq, target,
-			   gsp__digest(g), recs, lens, n, g->sk, plain, cap,
-			   len)) {
+	}
+	int e = gsp_msg_encode(g->cluster, g->m[0].name, type, seq, target,
+			       gsp__digest(g), recs, lens, n, g->sk, plain, cap,
+			       len);
+	if (e) {
+		if (e == -ENOMEM)
+			gsp__oom(g);
 		free(plain);
 		return NULL;
 	}
@@ -58,6 +64,8 @@ build(struct gsp *g, uint8_t type, uint32_t seq, const char *target,
 	size_t sealed_cap = *len + GSP_SEAL_OVERHEAD;
 	uint8_t *sealed = malloc(sealed_cap);
 	g->rand.fill(g->rand.ctx, nonce, sizeof(nonce));
+	if (!sealed)
+		gsp__oom(g);
 	if (!sealed || gsp_seal(&g->keyring, nonce, plain, *len, sealed,
 				sealed_cap, len)) {
 		free(sealed);
@@ -213,8 +221,10 @@ full_state(struct gsp *g, uint8_t type, size_t *len)
 			  calloc(cap, sizeof(*r.lens)), 0, 0 };
 	uint8_t *data = NULL;
 
-	if (!r.recs || !r.lens)
+	if (!r.recs || !r.lens) {
+		gsp__oom(g);
 		goto out;
+	}
 	for (size_t i = 0; i < g->n; i++) {
 		add(&r, &g->m[i].alive);
 		add(&r, &g->m[i].state_rec);
@@ -318,6 +328,9 @@ own_alive(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg,
 	struct gsp_record *r = malloc(sizeof(*r)); /* 7.5 KB */
 	int rc = gsp__refuse(why, GSP_REJ_UNKNOWN);
 
+	if (!r)
+		gsp__oom(g);
+
 	for (size_t i = 0; r && i < msg->n_recs; i++) {
 		struct gsp_cert cert;
 		if (gsp_record_decode(msg->recs[i], msg->rec_len[i], r) ||
@@ -336,7 +349,7 @@ own_alive(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg,
 			rc = gsp__refuse(why, GSP_REJ_EXPIRED);
 		else if (v || strcmp(cert.name, r->subject) != 0)
 			rc = gsp__refuse(why, GSP_REJ_CERT);
-		else if (gsp_record_check(r, cert.pk))
+		else if (!gsp__sig_ok(g, gsp_record_check(r, cert.pk)))
 			rc = gsp__refuse(why, GSP_REJ_SIGNATURE);
 		else {
 			memcpy(pk, cert.pk, GSP_PK_LEN);
@@ -367,7 +380,7 @@ authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
 	if (s && s->alive.data) {
 		if (!gsp__cert_valid(s, now.unix_s))
 			code = GSP_REJ_EXPIRED;
-		else if (gsp_msg_check(msg, s->pk))
+		else if (!gsp__sig_ok(g, gsp_msg_check(msg, s->pk)))
 			code = GSP_REJ_SIGNATURE;
 		else
 			return s;
@@ -379,7 +392,7 @@ authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
 		reject(g, s && s->alive.data ? code : why);
 		return NULL;
 	}
-	if (gsp_msg_check(msg, pk)) {
+	if (!gsp__sig_ok(g, gsp_msg_check(msg, pk))) {
 		reject(g, GSP_REJ_SIGNATURE);
 		return NULL;
 	}
@@ -407,8 +420,10 @@ open_packet(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 	    buf[1] == GSP_MAGIC1 && buf[2] == GSP_VERSION_SEALED) {
 		size_t plen;
 		plain = malloc(len);
-		if (!plain)
+		if (!plain) {
+			gsp__oom(g);
 			return NULL;
+		}
 		int rc = gsp_open(&g->keyring, buf, len, plain, len, &plen);
 		if (rc) {
 			free(plain);
@@ -526,8 +541,10 @@ gsp_recv(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 	struct gsp_msg *msg = calloc(1, sizeof(*msg));
 	uint8_t *plain;
 
-	if (!msg)
+	if (!msg) {
+		gsp__oom(g);
 		return;
+	}
 	g->stats.bytes_recv += len;
 	g->from = from;
 	struct member *s = open_packet(g, now, from, buf, len, msg, &plain);
@@ -576,8 +593,10 @@ gsp_stream_input(struct gsp *g, struct gsp_now now, const uint8_t *buf,
 
 	*reply = NULL;
 	*reply_len = 0;
-	if (!msg)
+	if (!msg) {
+		gsp__oom(g);
 		return -ENOMEM;
+	}
 	g->stats.bytes_recv += len;
 	struct member *s = open_packet(g, now, NULL, buf, len, msg, &plain);
 	if (!s)
