@@ -7,6 +7,7 @@
  */
 #include "gossip/internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,8 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		g->n_intents++;
 		cur = &g->intents[at];
 		memset(cur, 0, sizeof(*cur));
+		assert(at + 1 == g->n_intents ||
+		       strcmp(g->intents[at + 1].r.subject, r->subject) > 0);
 	}
 	g->digest_dirty = true;
 	cur->r = f;

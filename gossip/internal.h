@@ -245,6 +245,14 @@ struct gsp {
 	struct gsp_stats stats;
 };
 
+/* Whether @m points at a member held now: g->m moves when it grows, so
+ * a pointer taken before a member was added may be stale. For asserts. */
+static inline bool
+gsp__member_held(const struct gsp *g, const struct member *m)
+{
+	return m >= g->m && m < g->m + g->n;
+}
+
 /* Something dropped for lack of memory. */
 static inline void
 gsp__oom(struct gsp *g)

@@ -46,6 +46,7 @@ gsp__ring_push(struct gsp_ring *r)
 {
 	if (r->n == r->cap && !grow(r))
 		return NULL;
+	assert(r->n < r->cap);
 	r->n++;
 	return gsp__ring_at(r, r->n - 1);
 }

@@ -7,6 +7,7 @@
  */
 #include "gossip/internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -126,6 +127,7 @@ struct gsp_event *
 gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
 	   int old_state, const char *by)
 {
+	assert(!m || gsp__member_held(g, m));
 	struct gsp_event *ev = gsp__ring_push(&g->events);
 
 	if (!ev) {
@@ -189,6 +191,7 @@ gsp__queue(struct gsp *g, uint8_t family, const char *subject,
 			return;
 		}
 	}
+	assert(g->n_queue <= QUEUE_MAX);
 	if (g->n_queue == QUEUE_MAX)
 		return; /* anti-entropy will carry it */
 	if (!g->queue) {
@@ -502,6 +505,8 @@ gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		r.cert_len = g->cert_len;
 	}
 	int e = gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len);
+	/* Our own records fit GSP_REC_MAX whatever we announce. */
+	assert(e == 0 || e == -ENOMEM);
 	if (e) {
 		if (e == -ENOMEM)
 			gsp__oom(g);
@@ -523,10 +528,17 @@ gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		return;
 	}
 	enum gsp_reject why;
+	uint64_t drops = g->stats.oom_drops;
 	int rc = gsp__apply(g, now, buf, len, &why);
+	/* A record about a member we hold adds none: @subject stays. */
+	assert(gsp__member_held(g, subject));
 	/* Our own record about a peer is refused only when our certificate
-	 * has expired: then a suspicion must not keep its deadline in the
-	 * past, or every tick would try again at once. */
+	 * has expired, our clock went back past the member's generation, or
+	 * there was no memory to check it. Then a suspicion must not keep
+	 * its deadline in the past, or every tick would try again at once. */
+	assert(rc >= 0 || why == GSP_REJ_EXPIRED || why == GSP_REJ_BOUNDS ||
+	       g->stats.oom_drops > drops);
+	(void)drops;
 	if (rc < 0 && subject->state == GSP_SUSPECT)
 		subject->suspect_deadline = now.ms + suspicion_ms(g);
 }

@@ -114,8 +114,11 @@ piggyback(struct gsp *g, const struct member *m, struct picked *p)
 		for (size_t i = 0; i < g->n_queue && p->budget > 64; i++) {
 			if ((g->queue[i].family == QUEUE_ROW) != (pass == 1))
 				continue;
-			if (take(p, &g->queue[i].rec))
-				g->queue[i].transmits--;
+			if (!take(p, &g->queue[i].rec))
+				continue;
+			/* drop_spent() ran after the last packet. */
+			assert(g->queue[i].transmits > 0);
+			g->queue[i].transmits--;
 		}
 	}
 }
@@ -143,6 +146,7 @@ gsp__send(struct gsp *g, struct gsp_now now, struct member *m,
 	struct picked p;
 	struct gsp_out o;
 
+	assert(!m || gsp__member_held(g, m));
 	memset(&o, 0, sizeof(o));
 	piggyback(g, m, &p);
 	o.data = build(g, type, seq, target, p.recs, p.lens, p.n, g->t.udp_max,
@@ -293,6 +297,7 @@ rejoin(struct gsp *g, struct gsp_now now)
 static void
 reject(struct gsp *g, enum gsp_reject why)
 {
+	assert(why < GSP_REJ__COUNT);
 	g->stats.rejected[why]++;
 	if (g->from)
 		g->stats.last_source[why] = g->from->ip;
