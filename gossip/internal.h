@@ -179,7 +179,7 @@ struct tomb {
 struct queued {
 	struct blob rec;
 	char subject[GSP_NAME_LEN];
-	uint8_t family;	    /* QUEUE_MEMBER or QUEUE_INTENT: one of each */
+	uint8_t family;	    /* QUEUE_*: one record per family and subject */
 	uint32_t transmits; /* left */
 };
 
