@@ -98,7 +98,10 @@ struct gsp_endpoint {
 	uint16_t port;
 };
 
-/* A decoded record, self-contained (no pointers into the input). */
+/* A decoded record, self-contained (no pointers into the input). gen and
+ * inc are the wire's generation and incarnation: a member's version for
+ * alive, suspect, dead and left; an intent and a row give them meanings of
+ * their own, read and written through the accessors below. */
 struct gsp_record {
 	uint8_t kind;
 	char subject[GSP_NAME_LEN];
@@ -131,6 +134,34 @@ struct gsp_record {
 	size_t tbs_len;
 	const uint8_t *sig;
 };
+
+/* An intent's version travels as its generation (its incarnation is 0). */
+static inline uint64_t
+gsp_record_intent_version(const struct gsp_record *r)
+{
+	return r->gen;
+}
+
+static inline void
+gsp_record_set_intent_version(struct gsp_record *r, uint64_t version)
+{
+	r->gen = version;
+	r->inc = 0;
+}
+
+/* A row's number travels as its incarnation (its generation is the
+ * observer's). */
+static inline uint64_t
+gsp_record_row_number(const struct gsp_record *r)
+{
+	return r->inc;
+}
+
+static inline void
+gsp_record_set_row_number(struct gsp_record *r, uint64_t number)
+{
+	r->inc = number;
+}
 
 /* A decoded envelope. Pointers (tbs, sig, records) point into the packet
  * buffer and stay valid as long as it and the message (until

@@ -15,6 +15,8 @@ gsp_strerror(int err)
 		return "certificate not signed by this cluster's CA";
 	case GSP_ECERTEXPIRED:
 		return "certificate expired or not yet valid";
+	case GSP_EREJECTED:
+		return "record refused";
 	}
 	if (err <= GSP_ERR_FIRST && err >= GSP_ERR_LAST)
 		return "unknown pmgtm error";

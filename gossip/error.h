@@ -20,6 +20,10 @@
  * the issuer's and the verifier's clocks disagree by more than the skew
  * allowance). */
 #define GSP_ECERTEXPIRED (-1002)
+/* A record or packet refused: malformed, not signed by whom it claims,
+ * older than what is held, or claiming what no honest peer would. The
+ * function that returns it also says why (an enum gsp_reject). */
+#define GSP_EREJECTED (-1003)
 
 /* A static, human readable message for @err: a project code of the band
  * above, or a negative errno. Never NULL. */

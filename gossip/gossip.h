@@ -253,10 +253,12 @@ void gsp_intents_export(const struct gsp *g,
 			void *ctx);
 
 /* Loads an intent saved by gsp_intents_export() (verified like one from
- * the network). Returns 1 applied, 0 not newer, or a negative value when
- * it does not verify. */
-int gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
-		      size_t len);
+ * the network). Returns 1 applied, 0 not newer, or GSP_EREJECTED
+ * (gossip/error.h) when it is not an intent, does not verify or is older
+ * than the one held; then *why (when not NULL) says why. */
+__attribute__((warn_unused_result)) int
+gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
+		  size_t len, enum gsp_reject *why);
 
 /*
  * Reachability: what this node observes of each peer (from its own probes)
@@ -325,6 +327,9 @@ struct gsp_stats {
 	uint64_t sent[GSP_MSG_PULL + 1]; /* by message type */
 	uint64_t recv[GSP_MSG_PULL + 1];
 	uint64_t bytes_sent, bytes_recv;
+	/* records, events, packets or timer work dropped for lack of memory
+	 * (anti-entropy and the next tick make up for them) */
+	uint64_t oom_drops;
 	/* where the last datagram rejected for each reason came from
 	 * (family 0: none yet, or it came over a stream) */
 	struct gsp_ip last_source[GSP_REJ__COUNT];

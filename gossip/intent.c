@@ -7,6 +7,7 @@
  */
 #include "gossip/internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,8 @@ find(const struct gsp *g, const char *target)
 static bool
 newer(const struct intent_fields *a, const struct intent_fields *b)
 {
-	if (a->gen != b->gen)
-		return a->gen > b->gen;
+	if (a->version != b->version)
+		return a->version > b->version;
 	if (a->drained != b->drained)
 		return a->drained;
 	return strcmp(a->author, b->author) > 0;
@@ -45,18 +46,14 @@ effective(const struct intent_fields *r, uint64_t unix_s)
 static void
 emit(struct gsp *g, const struct intent *in, uint64_t unix_s)
 {
-	struct gsp_event *ev;
+	struct gsp_event *ev =
+		gsp__event(g, GSP_EV_INTENT, NULL, -1, in->r.author);
 
-	size_t before = g->n_events;
-
-	gsp__event(g, GSP_EV_INTENT, NULL, -1, in->r.author);
-	if (g->n_events == before)
-		return; /* no memory for it */
-	/* The event just queued is the last one in the ring. */
-	ev = &g->events[(g->head_events + g->n_events - 1) % g->cap_events];
+	if (!ev)
+		return;
 	snprintf(ev->name, sizeof(ev->name), "%s", in->r.subject);
 	ev->new_state = effective(&in->r, unix_s);
-	ev->gen = in->r.gen;
+	ev->gen = in->r.version;
 }
 
 /* The newest version our clock allows (see INTENT_CLOCK_SHIFT). */
@@ -73,8 +70,9 @@ static bool
 plausible(struct gsp_now now, const struct gsp_record *r)
 {
 	uint64_t latest = clock_version(sat_add(now.unix_s, CLOCK_SKEW_S));
+	uint64_t version = gsp_record_intent_version(r);
 
-	if (r->gen == 0 || r->gen > latest)
+	if (version == 0 || version > latest)
 		return false;
 	if (r->issued_at == 0 ||
 	    r->issued_at > sat_add(now.unix_s, CLOCK_SKEW_S))
@@ -96,8 +94,8 @@ keep_before(const struct gsp *g, const struct intent_fields *a,
 
 	if (ma != mb)
 		return ma;
-	if (a->gen != b->gen)
-		return a->gen > b->gen;
+	if (a->version != b->version)
+		return a->version > b->version;
 	return strcmp(a->subject, b->subject) < 0;
 }
 
@@ -129,7 +127,7 @@ fields_of(const struct gsp_record *r, struct intent_fields *f)
 	memset(f, 0, sizeof(*f));
 	memcpy(f->subject, r->subject, sizeof(f->subject));
 	memcpy(f->author, r->author, sizeof(f->author));
-	f->gen = r->gen;
+	f->version = gsp_record_intent_version(r);
 	f->drained = r->drained;
 	f->issued_at = r->issued_at;
 	f->expires_at = r->expires_at;
@@ -146,8 +144,10 @@ grow(struct gsp *g)
 		return true;
 	size_t cap = g->cap_intents ? 2 * g->cap_intents : 16;
 	struct intent *p = realloc(g->intents, cap * sizeof(*p));
-	if (!p)
+	if (!p) {
+		gsp__oom(g);
 		return false;
+	}
 	g->intents = p;
 	g->cap_intents = cap;
 	return true;
@@ -155,7 +155,7 @@ grow(struct gsp *g)
 
 int
 gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
-		  const uint8_t *rec, size_t len)
+		  const uint8_t *rec, size_t len, enum gsp_reject *why)
 {
 	struct gsp_cert cert;
 	struct intent_fields f;
@@ -163,27 +163,29 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 
 	if (cur && cur->rec.len == len && !memcmp(cur->rec.data, rec, len))
 		return 0;
-	if (r->inc != 0) /* names were checked when decoded */
-		return REJ(GSP_REJ_DECODE);
+	/* An intent's incarnation is always 0 (names were checked when
+	 * decoded). */
+	if (r->inc != 0)
+		return gsp__refuse(why, GSP_REJ_DECODE);
 	if (!plausible(now, r))
-		return REJ(GSP_REJ_BOUNDS);
+		return gsp__refuse(why, GSP_REJ_BOUNDS);
 	if (gsp_cert_decode(r->cert, r->cert_len, &cert))
-		return REJ(GSP_REJ_CERT);
+		return gsp__refuse(why, GSP_REJ_CERT);
 	int v = gsp_cert_verify(&cert, g->ca_pk, now.unix_s);
 	if (v == GSP_ECERTEXPIRED)
-		return REJ(GSP_REJ_EXPIRED);
+		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	if (v || strcmp(cert.name, r->author) != 0)
-		return REJ(GSP_REJ_CERT);
-	if (gsp_record_check(r, cert.pk))
-		return REJ(GSP_REJ_SIGNATURE);
+		return gsp__refuse(why, GSP_REJ_CERT);
+	if (!gsp__sig_ok(g, gsp_record_check(r, cert.pk)))
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 
 	fields_of(r, &f);
 	if (cur && !newer(&f, &cur->r))
-		return newer(&cur->r, &f) ? REJ(GSP_REJ_OLD) : 0;
+		return newer(&cur->r, &f) ? gsp__refuse(why, GSP_REJ_OLD) : 0;
 	if (!cur && !make_room(g, &f))
-		return REJ(GSP_REJ_BOUNDS);
-	if (r->gen > g->lamport)
-		g->lamport = r->gen;
+		return gsp__refuse(why, GSP_REJ_BOUNDS);
+	if (f.version > g->lamport)
+		g->lamport = f.version;
 	if (!cur) {
 		if (!grow(g))
 			return 0;
@@ -197,11 +199,13 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		g->n_intents++;
 		cur = &g->intents[at];
 		memset(cur, 0, sizeof(*cur));
+		assert(at + 1 == g->n_intents ||
+		       strcmp(g->intents[at + 1].r.subject, r->subject) > 0);
 	}
 	g->digest_dirty = true;
 	cur->r = f;
 	cur->expired_reported = false;
-	gsp__blob_set(&cur->rec, rec, len);
+	gsp__blob_set(g, &cur->rec, rec, len);
 	gsp__queue(g, QUEUE_INTENT, r->subject, rec, len);
 	emit(g, cur, now.unix_s);
 	return 1;
@@ -215,7 +219,6 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	uint8_t buf[GSP_REC_MAX];
 	size_t len;
 
-	g->unix_s = now.unix_s;
 	if (!gsp_name_valid(target) || strlen(user) >= sizeof(r.user) ||
 	    strlen(reason) >= sizeof(r.reason))
 		return -EINVAL;
@@ -225,9 +228,10 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	memcpy(r.author, g->m[0].name, sizeof(r.author));
 	if (g->lamport == UINT64_MAX)
 		return -EOVERFLOW;
-	r.gen = g->lamport + 1;
-	if (r.gen < clock_version(now.unix_s))
-		r.gen = clock_version(now.unix_s);
+	uint64_t version = g->lamport + 1;
+	if (version < clock_version(now.unix_s))
+		version = clock_version(now.unix_s);
+	gsp_record_set_intent_version(&r, version);
 	r.drained = drained;
 	r.issued_at = now.unix_s;
 	r.expires_at = expires_at;
@@ -238,13 +242,14 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	if (gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len))
 		return -ENOSPC;
 	struct gsp_record d;
+	enum gsp_reject why;
 	if (gsp_record_decode(buf, len, &d) ||
-	    gsp__intent_apply(g, now, &d, buf, len) != 1)
+	    gsp__intent_apply(g, now, &d, buf, len, &why) != 1)
 		return -EINVAL;
 	/* An operator waits for it: it leaves with the next tick, not with
 	 * the next gossip round. */
 	g->next_gossip = now.ms;
-	return (int64_t)r.gen;
+	return (int64_t)version;
 }
 
 static void
@@ -254,7 +259,7 @@ to_info(const struct intent *in, uint64_t unix_s, struct gsp_intent *out)
 	memcpy(out->target, in->r.subject, sizeof(out->target));
 	out->drained = in->r.drained;
 	out->effective = effective(&in->r, unix_s);
-	out->version = in->r.gen;
+	out->version = in->r.version;
 	memcpy(out->issuer, in->r.author, sizeof(out->issuer));
 	memcpy(out->user, in->r.user, sizeof(out->user));
 	memcpy(out->reason, in->r.reason, sizeof(out->reason));
@@ -307,7 +312,7 @@ gsp_intent_digest(const struct gsp *g)
 		const struct intent_fields *r = &g->intents[i].r;
 		uint8_t v[8];
 		for (int k = 0; k < 8; k++)
-			v[k] = (uint8_t)(r->gen >> (56 - 8 * k));
+			v[k] = (uint8_t)(r->version >> (56 - 8 * k));
 		crypto_generichash_update(&st, (const uint8_t *)r->subject,
 					  strlen(r->subject) + 1);
 		crypto_generichash_update(&st, (const uint8_t *)r->author,
@@ -353,14 +358,16 @@ gsp_intents_export(const struct gsp *g,
 
 int
 gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
-		  size_t len)
+		  size_t len, enum gsp_reject *why)
 {
 	struct gsp_record r;
+	enum gsp_reject ignored;
 
-	g->unix_s = now.unix_s;
+	if (!why)
+		why = &ignored;
 	if (gsp_record_decode(rec, len, &r) || r.kind != GSP_REC_INTENT)
-		return REJ(GSP_REJ_DECODE);
-	return gsp__intent_apply(g, now, &r, rec, len);
+		return gsp__refuse(why, GSP_REJ_DECODE);
+	return gsp__intent_apply(g, now, &r, rec, len, why);
 }
 
 uint64_t

@@ -6,7 +6,10 @@
 #ifndef PMGTM_GOSSIP_INTERNAL_H
 #define PMGTM_GOSSIP_INTERNAL_H
 
+#include <errno.h>
+
 #include "gossip/cert.h"
+#include "gossip/error.h"
 #include "gossip/gossip.h"
 
 #define NO_DEADLINE UINT64_MAX
@@ -32,9 +35,6 @@
  * ranked last (intents about members first, then the newest), if it ranks
  * before it; otherwise it is refused. */
 #define INTENTS_MAX 512
-/* A rejection as a negative return value, and back. */
-#define REJ(reason) (-(int)(reason)-1)
-#define REJ_REASON(code) (-(code)-1)
 #define RELAYS_MAX 64
 #define QUEUE_MAX 1024
 #define QUEUE_MEMBER 0
@@ -55,6 +55,15 @@ static inline uint64_t
 sat_mul(uint64_t a, uint64_t b)
 {
 	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* Refuses a record or packet for @reason: stores it in *why and returns
+ * GSP_EREJECTED, the one failure of the functions that take a @why. */
+static inline int
+gsp__refuse(enum gsp_reject *why, enum gsp_reject reason)
+{
+	*why = reason;
+	return GSP_EREJECTED;
 }
 
 /* The monotonic clock in microseconds (derived from ms when not given). */
@@ -122,7 +131,7 @@ struct member {
 struct intent_fields {
 	char subject[GSP_NAME_LEN]; /* the target */
 	char author[GSP_NAME_LEN];  /* the issuer */
-	uint64_t gen;		    /* the version */
+	uint64_t version;
 	bool drained;
 	uint64_t issued_at, expires_at;
 	char user[GSP_NAME_LEN];
@@ -170,13 +179,15 @@ struct tomb {
 struct queued {
 	struct blob rec;
 	char subject[GSP_NAME_LEN];
-	uint8_t family;	    /* QUEUE_MEMBER or QUEUE_INTENT: one of each */
+	uint8_t family;	    /* QUEUE_*: one record per family and subject */
 	uint32_t transmits; /* left */
 };
 
-struct outq {
-	struct gsp_out *items;
-	size_t n, cap, head;
+/* A FIFO of @size-byte items in an array used as a ring (gossip/ring.c). */
+struct gsp_ring {
+	unsigned char *items;
+	size_t size, first_cap;
+	size_t n, cap, head; /* items held, room, index of the first */
 };
 
 struct gsp {
@@ -221,9 +232,8 @@ struct gsp {
 	bool digest_dirty;
 	uint64_t next_repair; /* earliest push-pull for a differing digest */
 
-	struct outq out;
-	struct gsp_event *events;
-	size_t n_events, cap_events, head_events;
+	struct gsp_ring out;	/* struct gsp_out */
+	struct gsp_ring events; /* struct gsp_event */
 
 	uint64_t next_gossip, next_pushpull;
 	struct gsp_endpoint seeds[16]; /* retried until the first sync */
@@ -233,34 +243,67 @@ struct gsp {
 	bool synced;
 	bool left;
 	struct gsp_stats stats;
-	uint64_t unix_s; /* wall clock of the current call */
 };
+
+/* Whether @m points at a member held now: g->m moves when it grows, so
+ * a pointer taken before a member was added may be stale. For asserts. */
+static inline bool
+gsp__member_held(const struct gsp *g, const struct member *m)
+{
+	return m >= g->m && m < g->m + g->n;
+}
+
+/* Something dropped for lack of memory. */
+static inline void
+gsp__oom(struct gsp *g)
+{
+	g->stats.oom_drops++;
+}
+
+/* Whether a signature check (gsp_record_check, gsp_msg_check) passed; one
+ * that could not run for lack of memory is counted as such. */
+static inline bool
+gsp__sig_ok(struct gsp *g, int rc)
+{
+	if (rc == -ENOMEM)
+		gsp__oom(g);
+	return rc == 0;
+}
 
 /* --- gossip/state.c --- */
 
 struct member *gsp__find(struct gsp *g, const char *name);
 
+/* Whether the certificate @m announced is valid at @unix_s. */
+bool gsp__cert_valid(const struct member *m, uint64_t unix_s);
+
 /* Verifies and applies one signed record. Returns 1 when it changed our
  * state (and was queued for dissemination), 0 for a duplicate, or
- * REJ(reason).
+ * GSP_EREJECTED with the reason in *why.
  */
 int gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec,
-	       size_t len);
+	       size_t len, enum gsp_reject *why);
 
 /* Makes and applies our own record of @kind about @subject (ourselves
  * for alive and left, a peer for suspect and dead). */
 void gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		  uint8_t kind);
 
-void gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
-		int old_state, const char *by);
+/* Queues an event about @m (or about nothing, NULL) and returns it, for
+ * the caller to complete; NULL when there was no memory for it. */
+struct gsp_event *gsp__event(struct gsp *g, enum gsp_event_type type,
+			     const struct member *m, int old_state,
+			     const char *by);
 
 void gsp__queue(struct gsp *g, uint8_t family, const char *subject,
 		const uint8_t *rec, size_t len);
 
 uint32_t gsp__rand32(struct gsp *g);
 
-void gsp__blob_set(struct blob *b, const uint8_t *data, size_t len);
+/* Copies @data into @b; false, @b unchanged and the drop counted, when
+ * there is no memory for it. */
+bool gsp__blob_set(struct gsp *g, struct blob *b, const uint8_t *data,
+		   size_t len);
 
 /* Forgets dead and left members after reap_ms. */
 void gsp__reap(struct gsp *g, struct gsp_now now);
@@ -271,10 +314,10 @@ size_t gsp__active(const struct gsp *g);
 /* --- gossip/intent.c --- */
 
 /* Verifies (embedded issuer cert) and applies an intent record: 1 new
- * winner, 0 not newer, or REJ(reason). */
+ * winner, 0 not newer, or GSP_EREJECTED with the reason in *why. */
 int gsp__intent_apply(struct gsp *g, struct gsp_now now,
 		      const struct gsp_record *r, const uint8_t *rec,
-		      size_t len);
+		      size_t len, enum gsp_reject *why);
 
 /* Reports intents that expired; returns the next expiry as a monotonic
  * deadline, or NO_DEADLINE. */
@@ -305,9 +348,11 @@ enum probe_outcome {
 void gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
 			uint64_t rtt_us, bool first_try);
 
-/* Verifies (author's cert) and applies a row: 1 newer, 0 not, REJ(). */
+/* Verifies (author's cert) and applies a row: 1 newer, 0 not, or
+ * GSP_EREJECTED with the reason in *why. */
 int gsp__row_apply(struct gsp *g, struct gsp_now now,
-		   const struct gsp_record *r, const uint8_t *rec, size_t len);
+		   const struct gsp_record *r, const uint8_t *rec, size_t len,
+		   enum gsp_reject *why);
 
 /* Publishes our row when due, reports split views; returns the next
  * deadline. */
@@ -318,6 +363,24 @@ void gsp__member_reach_free(struct member *m);
 /* Reachable in our own view: a direct ack within the last three probes
  * (presumed before the first). */
 bool gsp__reachable(const struct member *m);
+
+/* --- gossip/ring.c --- */
+
+/* An empty ring of @size-byte items; the first growth makes room for
+ * @first_cap. */
+void gsp__ring_init(struct gsp_ring *r, size_t size, size_t first_cap);
+
+/* Room for one more item at the tail, counted as held (the caller fills
+ * it); NULL, and nothing changed, when the ring could not grow. */
+void *gsp__ring_push(struct gsp_ring *r);
+
+/* Copies the first item to @out and drops it; false when empty. */
+bool gsp__ring_pop(struct gsp_ring *r, void *out);
+
+/* Item @i from the first, i < r->n. */
+void *gsp__ring_at(const struct gsp_ring *r, size_t i);
+
+void gsp__ring_fini(struct gsp_ring *r);
 
 /* --- gossip/swim.c --- */
 

@@ -57,14 +57,11 @@ gsp__reach_observe(struct gsp *g, struct member *m, enum probe_outcome o,
 		m->view = now_reach;
 		m->view_known = true;
 		g->row_dirty = true;
-		if (report) {
-			size_t before = g->n_events;
-			gsp__event(g, GSP_EV_REACH, m, -1, NULL);
-			if (g->n_events > before)
-				g->events[(g->head_events + g->n_events - 1) %
-					  g->cap_events]
-					.new_state = now_reach;
-		}
+		struct gsp_event *ev =
+			report ? gsp__event(g, GSP_EV_REACH, m, -1, NULL)
+			       : NULL;
+		if (ev)
+			ev->new_state = now_reach;
 	}
 }
 
@@ -121,20 +118,25 @@ publish(struct gsp *g, struct gsp_now now)
 	struct member *self = &g->m[0];
 	size_t len;
 
-	if (!r || !buf)
+	if (!r || !buf) {
+		gsp__oom(g);
 		goto out;
+	}
 	r->kind = GSP_REC_ROW;
 	memcpy(r->subject, self->name, sizeof(r->subject));
 	memcpy(r->author, self->name, sizeof(r->author));
 	r->gen = self->gen;
-	r->inc = ++g->row_inc;
+	gsp_record_set_row_number(r, ++g->row_inc);
 	r->observed_at = now.unix_s;
 	for (size_t i = 1; i < g->n && r->n_cells < GSP_ROW_MAX; i++)
 		if (observed(&g->m[i]))
 			own_cell(&g->m[i], now, &r->cells[r->n_cells++]);
-	if (gsp_record_encode(r, g->sk, buf, GSP_REC_MAX, &len) == 0) {
-		gsp__blob_set(&self->row_rec, buf, len);
+	int e = gsp_record_encode(r, g->sk, buf, GSP_REC_MAX, &len);
+	if (e == 0) {
+		gsp__blob_set(g, &self->row_rec, buf, len);
 		gsp__queue(g, QUEUE_ROW, self->name, buf, len);
+	} else if (e == -ENOMEM) {
+		gsp__oom(g);
 	}
 	g->row_dirty = false;
 out:
@@ -166,12 +168,12 @@ reach_changed(const struct gsp_record *old, const struct gsp_record *r)
 
 int
 gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
-	       const uint8_t *rec, size_t len)
+	       const uint8_t *rec, size_t len, enum gsp_reject *why)
 {
 	struct member *m = gsp__find(g, r->subject);
 
 	if (!m || !m->alive.data || strcmp(r->author, r->subject) != 0)
-		return REJ(GSP_REJ_UNKNOWN);
+		return gsp__refuse(why, GSP_REJ_UNKNOWN);
 	if (m == &g->m[0])
 		return 0; /* our own, echoed back */
 	if (m->row_rec.len == len && !memcmp(m->row_rec.data, rec, len))
@@ -181,30 +183,32 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	 * often arrives first, and the new rows count again from 1. */
 	if (r->gen < m->gen ||
 	    (m->row && (r->gen < m->row->gen ||
-			(r->gen == m->row->gen && r->inc <= m->row_inc))))
-		return REJ(GSP_REJ_OLD);
-	if (g->unix_s > m->cert_not_after || g->unix_s < m->cert_not_before)
-		return REJ(GSP_REJ_EXPIRED);
-	if (gsp_record_check(r, m->pk))
-		return REJ(GSP_REJ_SIGNATURE);
+			(r->gen == m->row->gen &&
+			 gsp_record_row_number(r) <= m->row_inc))))
+		return gsp__refuse(why, GSP_REJ_OLD);
+	if (!gsp__cert_valid(m, now.unix_s))
+		return gsp__refuse(why, GSP_REJ_EXPIRED);
+	if (!gsp__sig_ok(g, gsp_record_check(r, m->pk)))
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 	bool news = reach_changed(m->row, r);
 	if (!m->row)
 		m->row = malloc(sizeof(*m->row));
-	if (!m->row)
+	if (!m->row) {
+		gsp__oom(g);
 		return 0;
+	}
 	*m->row = *r;
 	m->row->tbs = NULL;
 	m->row->sig = NULL;
-	m->row_inc = r->inc;
+	m->row_inc = gsp_record_row_number(r);
 	g->split_dirty = true;
 	/* Forwarded only when it says something new about who reaches
 	 * whom (what split views are made of); periodic refreshes travel in
 	 * push-pull. Forwarding every row from every node cost a 50-node
 	 * cluster ~90 KB/s per node. */
-	gsp__blob_set(&m->row_rec, rec, len);
+	gsp__blob_set(g, &m->row_rec, rec, len);
 	if (news)
 		gsp__queue(g, QUEUE_ROW, m->name, rec, len);
-	(void)now;
 	return 1;
 }
 
@@ -381,6 +385,8 @@ gsp__reach_tick(struct gsp *g, struct gsp_now now)
 	uint64_t *cannot = calloc(g->n, sizeof(*cannot));
 	if (can && cannot)
 		opinions(g, now, can, cannot);
+	else
+		gsp__oom(g);
 	/* One event when observers start to disagree about a target, when
 	 * the set of those who cannot reach it changes, and when it heals. */
 	for (size_t t = 0; can && cannot && t < g->n; t++) {
@@ -391,12 +397,9 @@ gsp__reach_tick(struct gsp *g, struct gsp_now now)
 			continue;
 		m->split = split;
 		m->split_sig = sig;
-		size_t before = g->n_events;
-		gsp__event(g, GSP_EV_SPLIT, m, -1, NULL);
-		if (g->n_events > before)
-			g->events[(g->head_events + g->n_events - 1) %
-				  g->cap_events]
-				.new_state = split;
+		struct gsp_event *ev = gsp__event(g, GSP_EV_SPLIT, m, -1, NULL);
+		if (ev)
+			ev->new_state = split;
 	}
 	free(can);
 	free(cannot);

@@ -7,6 +7,7 @@
  */
 #include "gossip/internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -74,16 +75,19 @@ gsp__rand32(struct gsp *g)
 	return v;
 }
 
-void
-gsp__blob_set(struct blob *b, const uint8_t *data, size_t len)
+bool
+gsp__blob_set(struct gsp *g, struct blob *b, const uint8_t *data, size_t len)
 {
 	uint8_t *p = realloc(b->data, len ? len : 1);
 
-	if (!p)
-		return; /* keeps the old record: stale, never corrupt */
+	if (!p) {
+		gsp__oom(g);
+		return false; /* keeps the old record: stale, never corrupt */
+	}
 	memcpy(p, data, len);
 	b->data = p;
 	b->len = len;
+	return true;
 }
 
 static void
@@ -103,6 +107,12 @@ gsp__find(struct gsp *g, const char *name)
 	return NULL;
 }
 
+bool
+gsp__cert_valid(const struct member *m, uint64_t unix_s)
+{
+	return unix_s >= m->cert_not_before && unix_s <= m->cert_not_after;
+}
+
 size_t
 gsp__active(const struct gsp *g)
 {
@@ -113,25 +123,17 @@ gsp__active(const struct gsp *g)
 	return n;
 }
 
-void
+struct gsp_event *
 gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
 	   int old_state, const char *by)
 {
-	if (g->n_events == g->cap_events) {
-		size_t cap = g->cap_events ? 2 * g->cap_events : 16;
-		struct gsp_event *e = malloc(cap * sizeof(*e));
-		if (!e)
-			return;
-		/* Unroll the ring into the new array. */
-		for (size_t i = 0; i < g->n_events; i++)
-			e[i] = g->events[(g->head_events + i) % g->cap_events];
-		free(g->events);
-		g->events = e;
-		g->cap_events = cap;
-		g->head_events = 0;
+	assert(!m || gsp__member_held(g, m));
+	struct gsp_event *ev = gsp__ring_push(&g->events);
+
+	if (!ev) {
+		gsp__oom(g);
+		return NULL;
 	}
-	struct gsp_event *ev =
-		&g->events[(g->head_events + g->n_events) % g->cap_events];
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;
 	ev->old_state = old_state;
@@ -143,18 +145,13 @@ gsp__event(struct gsp *g, enum gsp_event_type type, const struct member *m,
 	}
 	if (by)
 		snprintf(ev->by, sizeof(ev->by), "%s", by);
-	g->n_events++;
+	return ev;
 }
 
 bool
 gsp_event_next(struct gsp *g, struct gsp_event *ev)
 {
-	if (!g->n_events)
-		return false;
-	*ev = g->events[g->head_events];
-	g->head_events = (g->head_events + 1) % g->cap_events;
-	g->n_events--;
-	return true;
+	return gsp__ring_pop(&g->events, ev);
 }
 
 /* How many times a new record is piggybacked: mult * ceil(log10(n+1)). */
@@ -189,22 +186,24 @@ gsp__queue(struct gsp *g, uint8_t family, const char *subject,
 	for (size_t i = 0; i < g->n_queue; i++) {
 		if (g->queue[i].family == family &&
 		    strcmp(g->queue[i].subject, subject) == 0) {
-			gsp__blob_set(&g->queue[i].rec, rec, len);
+			gsp__blob_set(g, &g->queue[i].rec, rec, len);
 			g->queue[i].transmits = transmits(g);
 			return;
 		}
 	}
+	assert(g->n_queue <= QUEUE_MAX);
 	if (g->n_queue == QUEUE_MAX)
 		return; /* anti-entropy will carry it */
 	if (!g->queue) {
 		g->queue = calloc(QUEUE_MAX, sizeof(*g->queue));
-		if (!g->queue)
+		if (!g->queue) {
+			gsp__oom(g);
 			return;
+		}
 	}
 	struct queued *q = &g->queue[g->n_queue];
 	memset(q, 0, sizeof(*q));
-	gsp__blob_set(&q->rec, rec, len);
-	if (!q->rec.data)
+	if (!gsp__blob_set(g, &q->rec, rec, len))
 		return;
 	snprintf(q->subject, sizeof(q->subject), "%s", subject);
 	q->family = family;
@@ -218,8 +217,10 @@ member_add(struct gsp *g, const char *name)
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 8;
 		struct member *m = realloc(g->m, cap * sizeof(*m));
-		if (!m)
+		if (!m) {
+			gsp__oom(g);
 			return NULL;
+		}
 		g->m = m;
 		g->cap = cap;
 	}
@@ -260,31 +261,31 @@ suspicion_ms(const struct gsp *g)
  * must be our CA's, for that name, and valid now), else from the author's
  * alive record we hold. */
 static int
-author_key(struct gsp *g, const struct gsp_record *r, uint8_t *pk,
-	   struct gsp_cert *cert)
+author_key(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
+	   uint8_t *pk, struct gsp_cert *cert, enum gsp_reject *why)
 {
 	if (r->kind == GSP_REC_ALIVE) {
 		if (gsp_cert_decode(r->cert, r->cert_len, cert))
-			return REJ(GSP_REJ_CERT);
-		int v = gsp_cert_verify(cert, g->ca_pk, g->unix_s);
+			return gsp__refuse(why, GSP_REJ_CERT);
+		int v = gsp_cert_verify(cert, g->ca_pk, now.unix_s);
 		if (v == GSP_ECERTEXPIRED)
-			return REJ(GSP_REJ_EXPIRED);
+			return gsp__refuse(why, GSP_REJ_EXPIRED);
 		if (v || strcmp(cert->name, r->subject) != 0)
-			return REJ(GSP_REJ_CERT);
+			return gsp__refuse(why, GSP_REJ_CERT);
 		memcpy(pk, cert->pk, GSP_PK_LEN);
 		return 0;
 	}
 	struct member *a = gsp__find(g, r->author);
 	if (!a || !a->alive.data)
-		return REJ(GSP_REJ_UNKNOWN);
-	if (g->unix_s > a->cert_not_after || g->unix_s < a->cert_not_before)
-		return REJ(GSP_REJ_EXPIRED);
+		return gsp__refuse(why, GSP_REJ_UNKNOWN);
+	if (!gsp__cert_valid(a, now.unix_s))
+		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	memcpy(pk, a->pk, GSP_PK_LEN);
 	return 0;
 }
 
 static void
-take_alive(struct member *m, const struct gsp_record *r,
+take_alive(struct gsp *g, struct member *m, const struct gsp_record *r,
 	   const struct gsp_cert *cert, const uint8_t *rec, size_t len)
 {
 	memcpy(m->pk, cert->pk, GSP_PK_LEN);
@@ -296,7 +297,7 @@ take_alive(struct member *m, const struct gsp_record *r,
 	m->gossip = r->gossip;
 	m->alive_gen = r->gen;
 	m->alive_inc = r->inc;
-	gsp__blob_set(&m->alive, rec, len);
+	gsp__blob_set(g, &m->alive, rec, len);
 }
 
 /* Someone says we are suspect or dead: raise our incarnation past it and
@@ -335,8 +336,10 @@ bury(struct gsp *g, struct gsp_now now, const struct member *m)
 {
 	struct tomb *t = realloc(g->tombs, (g->n_tombs + 1) * sizeof(*t));
 
-	if (!t)
+	if (!t) {
+		gsp__oom(g);
 		return;
+	}
 	g->tombs = t;
 	t += g->n_tombs++;
 	memcpy(t->name, m->name, sizeof(t->name));
@@ -352,14 +355,14 @@ bury(struct gsp *g, struct gsp_now now, const struct member *m)
  * step past the incarnation it announced (one we may not have heard of yet;
  * about ourselves, one a hostile peer made up, which we still refute: the step
  * bounds how fast it can push ours towards the end). Returns 0,
- * REJ(reason), or 1 for a record to ignore quietly: a suspicion of a
- * generation whose alive record has not reached us yet. */
+ * GSP_EREJECTED (*why says why), or 1 for a record to ignore quietly: a
+ * suspicion of a generation whose alive record has not reached us yet. */
 static int
 plausible(const struct gsp *g, struct gsp_now now, const struct gsp_record *r,
-	  const struct member *m)
+	  const struct member *m, enum gsp_reject *why)
 {
 	if (r->gen > sat_add(now.unix_s, CLOCK_SKEW_S))
-		return REJ(GSP_REJ_BOUNDS);
+		return gsp__refuse(why, GSP_REJ_BOUNDS);
 	if (r->kind != GSP_REC_SUSPECT && r->kind != GSP_REC_DEAD)
 		return 0;
 	if (!m)
@@ -373,7 +376,9 @@ plausible(const struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	 * reach past what the subject accepts, and it could never refute. */
 	uint64_t base =
 		m == &g->m[0] || m->alive_gen != m->gen ? m->inc : m->alive_inc;
-	return r->inc > sat_add(base, INC_STEP_MAX) ? REJ(GSP_REJ_BOUNDS) : 0;
+	return r->inc > sat_add(base, INC_STEP_MAX)
+		       ? gsp__refuse(why, GSP_REJ_BOUNDS)
+		       : 0;
 }
 
 /* A member's alive record that arrives after a suspicion or death at the
@@ -386,24 +391,25 @@ late_alive(struct gsp *g, struct member *m, const struct gsp_record *r,
 	if (r->kind != GSP_REC_ALIVE ||
 	    version_cmp(r->gen, r->inc, m->alive_gen, m->alive_inc) <= 0)
 		return 0;
-	take_alive(m, r, cert, rec, len);
+	take_alive(g, m, r, cert, rec, len);
 	gsp__event(g, GSP_EV_UPDATE, m, (int)m->state, r->author);
 	return 1;
 }
 
 int
-gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
+gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len,
+	   enum gsp_reject *why)
 {
 	struct gsp_record r;
 	struct gsp_cert cert;
 	uint8_t pk[GSP_PK_LEN];
 
 	if (gsp_record_decode(rec, len, &r))
-		return REJ(GSP_REJ_DECODE);
+		return gsp__refuse(why, GSP_REJ_DECODE);
 	if (r.kind == GSP_REC_INTENT)
-		return gsp__intent_apply(g, now, &r, rec, len);
+		return gsp__intent_apply(g, now, &r, rec, len, why);
 	if (r.kind == GSP_REC_ROW)
-		return gsp__row_apply(g, now, &r, rec, len);
+		return gsp__row_apply(g, now, &r, rec, len, why);
 	struct member *m = gsp__find(g, r.subject);
 
 	/* The same bytes again: nothing to verify, nothing new. */
@@ -413,15 +419,15 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 		return 0;
 	if ((r.kind == GSP_REC_ALIVE || r.kind == GSP_REC_LEFT) &&
 	    strcmp(r.author, r.subject) != 0)
-		return REJ(GSP_REJ_SIGNATURE);
-	int b = plausible(g, now, &r, m);
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
+	int b = plausible(g, now, &r, m, why);
 	if (b)
 		return b < 0 ? b : 0;
-	int k = author_key(g, &r, pk, &cert);
+	int k = author_key(g, now, &r, pk, &cert, why);
 	if (k)
 		return k;
-	if (gsp_record_check(&r, pk))
-		return REJ(GSP_REJ_SIGNATURE);
+	if (!gsp__sig_ok(g, gsp_record_check(&r, pk)))
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
 
 	if (m == &g->m[0]) {
 		/* About ourselves: only a suspicion needs an answer. */
@@ -431,13 +437,15 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 	}
 	if (!m) {
 		if (r.kind != GSP_REC_ALIVE)
-			return REJ(GSP_REJ_UNKNOWN); /* we would not know it */
+			return gsp__refuse(
+				why,
+				GSP_REJ_UNKNOWN); /* we would not know it */
 		if (buried(g, now, &r))
 			return 0;
 	} else {
 		int c = version_cmp(r.gen, r.inc, m->gen, m->inc);
 		if (c < 0)
-			return REJ(GSP_REJ_OLD);
+			return gsp__refuse(why, GSP_REJ_OLD);
 		if (c == 0 && rank(r.kind) <= (int)m->state)
 			return late_alive(g, m, &r, &cert, rec, len);
 	}
@@ -454,13 +462,13 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 	m->gen = r.gen;
 	m->inc = r.inc;
 	if (r.kind == GSP_REC_ALIVE) {
-		take_alive(m, &r, &cert, rec, len);
+		take_alive(g, m, &r, &cert, rec, len);
 		blob_clear(&m->state_rec);
 		/* Presumed reachable until a probe of ours says otherwise. */
 		if (old_state != GSP_ALIVE && old_state != GSP_SUSPECT)
 			m->reached = true;
 	} else {
-		gsp__blob_set(&m->state_rec, rec, len);
+		gsp__blob_set(g, &m->state_rec, rec, len);
 	}
 	m->state = (enum gsp_state)rank(r.kind);
 	m->suspect_deadline = m->state == GSP_SUSPECT ? now.ms + suspicion_ms(g)
@@ -496,27 +504,41 @@ gsp__declare(struct gsp *g, struct gsp_now now, struct member *subject,
 		memcpy(r.cert, g->cert, g->cert_len);
 		r.cert_len = g->cert_len;
 	}
-	if (gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len))
+	int e = gsp_record_encode(&r, g->sk, buf, sizeof(buf), &len);
+	/* Our own records fit GSP_REC_MAX whatever we announce. */
+	assert(e == 0 || e == -ENOMEM);
+	if (e) {
+		if (e == -ENOMEM)
+			gsp__oom(g);
 		return;
+	}
 	if (subject == self) {
 		if (kind == GSP_REC_ALIVE) {
-			gsp__blob_set(&self->alive, buf, len);
+			gsp__blob_set(g, &self->alive, buf, len);
 			blob_clear(&self->state_rec);
 			/* Every peer gets the new record with our next
 			 * ping. */
 			for (size_t i = 1; i < g->n; i++)
 				g->m[i].knows_us = false;
 		} else {
-			gsp__blob_set(&self->state_rec, buf, len);
+			gsp__blob_set(g, &self->state_rec, buf, len);
 			self->state = (enum gsp_state)rank(kind);
 		}
 		gsp__queue(g, QUEUE_MEMBER, self->name, buf, len);
 		return;
 	}
-	int rc = gsp__apply(g, now, buf, len);
+	enum gsp_reject why;
+	uint64_t drops = g->stats.oom_drops;
+	int rc = gsp__apply(g, now, buf, len, &why);
+	/* A record about a member we hold adds none: @subject stays. */
+	assert(gsp__member_held(g, subject));
 	/* Our own record about a peer is refused only when our certificate
-	 * has expired: then a suspicion must not keep its deadline in the
-	 * past, or every tick would try again at once. */
+	 * has expired, our clock went back past the member's generation, or
+	 * there was no memory to check it. Then a suspicion must not keep
+	 * its deadline in the past, or every tick would try again at once. */
+	assert(rc >= 0 || why == GSP_REJ_EXPIRED || why == GSP_REJ_BOUNDS ||
+	       g->stats.oom_drops > drops);
+	(void)drops;
 	if (rc < 0 && subject->state == GSP_SUSPECT)
 		subject->suspect_deadline = now.ms + suspicion_ms(g);
 }
@@ -556,7 +578,6 @@ gsp_update_self(struct gsp *g, struct gsp_now now, const struct gsp_ip *addrs,
 
 	if (n_addrs > GSP_ADDRS_MAX || g->left)
 		return;
-	g->unix_s = now.unix_s;
 	memset(self->addrs, 0, sizeof(self->addrs));
 	if (n_addrs)
 		memcpy(self->addrs, addrs, n_addrs * sizeof(*addrs));
@@ -609,8 +630,7 @@ gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
 bool
 gsp_cert_expired(const struct gsp *g, struct gsp_now now)
 {
-	return now.unix_s > g->m[0].cert_not_after ||
-	       now.unix_s < g->m[0].cert_not_before;
+	return !gsp__cert_valid(&g->m[0], now.unix_s);
 }
 
 bool
@@ -655,7 +675,8 @@ gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
 		g->keyring = *self->keyring;
 	g->t = self->timing;
 	g->rand = self->rand;
-	g->unix_s = now.unix_s;
+	gsp__ring_init(&g->out, sizeof(struct gsp_out), 64);
+	gsp__ring_init(&g->events, sizeof(struct gsp_event), 16);
 
 	struct member *me = member_add(g, self->name);
 	if (!me) {
@@ -699,9 +720,9 @@ gsp_free(struct gsp *g)
 	free(g->tombs);
 	gsp__intents_free(g);
 	for (size_t i = 0; i < g->out.n; i++)
-		free(g->out.items[(g->out.head + i) % g->out.cap].data);
-	free(g->out.items);
-	free(g->events);
+		free(((struct gsp_out *)gsp__ring_at(&g->out, i))->data);
+	gsp__ring_fini(&g->out);
+	gsp__ring_fini(&g->events);
 	sodium_memzero(g->sk, sizeof(g->sk));
 	free(g);
 }

@@ -17,40 +17,24 @@
 
 /* --- the outbox --- */
 
+/* Queues @o for sending; takes its data. */
 static void
 out_push(struct gsp *g, const struct gsp_out *o)
 {
-	struct outq *q = &g->out;
+	struct gsp_out *slot = gsp__ring_push(&g->out);
 
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 64;
-		struct gsp_out *items = malloc(cap * sizeof(*items));
-		if (!items) {
-			free(o->data);
-			return;
-		}
-		for (size_t i = 0; i < q->n; i++)
-			items[i] = q->items[(q->head + i) % q->cap];
-		free(q->items);
-		q->items = items;
-		q->cap = cap;
-		q->head = 0;
+	if (!slot) {
+		gsp__oom(g);
+		free(o->data);
+		return;
 	}
-	q->items[(q->head + q->n) % q->cap] = *o;
-	q->n++;
+	*slot = *o;
 }
 
 bool
 gsp_out_next(struct gsp *g, struct gsp_out *out)
 {
-	struct outq *q = &g->out;
-
-	if (!q->n)
-		return false;
-	*out = q->items[q->head];
-	q->head = (q->head + 1) % q->cap;
-	q->n--;
-	return true;
+	return gsp__ring_pop(&g->out, out);
 }
 
 /* Encodes (and seals, with a keyring) an envelope; NULL on failure. */
@@ -61,11 +45,16 @@ build(struct gsp *g, uint8_t type, uint32_t seq, const char *target,
 {
 	uint8_t *plain = malloc(cap);
 
-	if (!plain)
+	if (!plain) {
+		gsp__oom(g);
 		return NULL;
-	if (gsp_msg_encode(g->cluster, g->m[0].name, type, seq, target,
-			   gsp__digest(g), recs, lens, n, g->sk, plain, cap,
-			   len)) {
+	}
+	int e = gsp_msg_encode(g->cluster, g->m[0].name, type, seq, target,
+			       gsp__digest(g), recs, lens, n, g->sk, plain, cap,
+			       len);
+	if (e) {
+		if (e == -ENOMEM)
+			gsp__oom(g);
 		free(plain);
 		return NULL;
 	}
@@ -75,6 +64,8 @@ build(struct gsp *g, uint8_t type, uint32_t seq, const char *target,
 	size_t sealed_cap = *len + GSP_SEAL_OVERHEAD;
 	uint8_t *sealed = malloc(sealed_cap);
 	g->rand.fill(g->rand.ctx, nonce, sizeof(nonce));
+	if (!sealed)
+		gsp__oom(g);
 	if (!sealed || gsp_seal(&g->keyring, nonce, plain, *len, sealed,
 				sealed_cap, len)) {
 		free(sealed);
@@ -123,8 +114,11 @@ piggyback(struct gsp *g, const struct member *m, struct picked *p)
 		for (size_t i = 0; i < g->n_queue && p->budget > 64; i++) {
 			if ((g->queue[i].family == QUEUE_ROW) != (pass == 1))
 				continue;
-			if (take(p, &g->queue[i].rec))
-				g->queue[i].transmits--;
+			if (!take(p, &g->queue[i].rec))
+				continue;
+			/* drop_spent() ran after the last packet. */
+			assert(g->queue[i].transmits > 0);
+			g->queue[i].transmits--;
 		}
 	}
 }
@@ -152,6 +146,7 @@ gsp__send(struct gsp *g, struct gsp_now now, struct member *m,
 	struct picked p;
 	struct gsp_out o;
 
+	assert(!m || gsp__member_held(g, m));
 	memset(&o, 0, sizeof(o));
 	piggyback(g, m, &p);
 	o.data = build(g, type, seq, target, p.recs, p.lens, p.n, g->t.udp_max,
@@ -230,8 +225,10 @@ full_state(struct gsp *g, uint8_t type, size_t *len)
 			  calloc(cap, sizeof(*r.lens)), 0, 0 };
 	uint8_t *data = NULL;
 
-	if (!r.recs || !r.lens)
+	if (!r.recs || !r.lens) {
+		gsp__oom(g);
 		goto out;
+	}
 	for (size_t i = 0; i < g->n; i++) {
 		add(&r, &g->m[i].alive);
 		add(&r, &g->m[i].state_rec);
@@ -269,7 +266,6 @@ void
 gsp_join(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *seeds,
 	 size_t n)
 {
-	g->unix_s = now.unix_s;
 	g->n_seeds = n < 16 ? n : 16;
 	memcpy(g->seeds, seeds, g->n_seeds * sizeof(*seeds));
 	for (size_t i = 0; i < g->n_seeds; i++)
@@ -299,13 +295,22 @@ rejoin(struct gsp *g, struct gsp_now now)
 /* --- receiving --- */
 
 static void
-reject(struct gsp *g, int code)
+reject(struct gsp *g, enum gsp_reject why)
 {
-	if (code >= 0 || REJ_REASON(code) >= GSP_REJ__COUNT)
-		return;
-	g->stats.rejected[REJ_REASON(code)]++;
+	assert(why < GSP_REJ__COUNT);
+	g->stats.rejected[why]++;
 	if (g->from)
-		g->stats.last_source[REJ_REASON(code)] = g->from->ip;
+		g->stats.last_source[why] = g->from->ip;
+}
+
+/* Applies a record of a packet, counting it when it is refused. */
+static void
+apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
+{
+	enum gsp_reject why;
+
+	if (gsp__apply(g, now, rec, len, &why) < 0)
+		reject(g, why);
 }
 
 static bool
@@ -318,15 +323,18 @@ same_ip(const struct gsp_ip *a, const struct gsp_ip *b)
 
 /* The sender's own alive record in @msg, newer than the one we hold of
  * it (@s, NULL when unknown), and the key its certificate (our CA's, for
- * that name, valid now) certifies. Returns its index, or REJ(reason) when
- * there is none that verifies; a record that is not newer costs no
- * signature check. */
+ * that name, valid now) certifies. Returns its index, or GSP_EREJECTED
+ * (*why says why) when there is none that verifies; a record that is not newer
+ * costs no signature check. */
 static int
-own_alive(struct gsp *g, const struct gsp_msg *msg, const struct member *s,
-	  uint8_t *pk)
+own_alive(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg,
+	  const struct member *s, uint8_t *pk, enum gsp_reject *why)
 {
 	struct gsp_record *r = malloc(sizeof(*r)); /* 7.5 KB */
-	int rc = REJ(GSP_REJ_UNKNOWN);
+	int rc = gsp__refuse(why, GSP_REJ_UNKNOWN);
+
+	if (!r)
+		gsp__oom(g);
 
 	for (size_t i = 0; r && i < msg->n_recs; i++) {
 		struct gsp_cert cert;
@@ -341,13 +349,13 @@ own_alive(struct gsp *g, const struct gsp_msg *msg, const struct member *s,
 			break; /* what we already hold, or older */
 		int v = gsp_cert_decode(r->cert, r->cert_len, &cert)
 				? -EBADMSG
-				: gsp_cert_verify(&cert, g->ca_pk, g->unix_s);
+				: gsp_cert_verify(&cert, g->ca_pk, now.unix_s);
 		if (v == GSP_ECERTEXPIRED)
-			rc = REJ(GSP_REJ_EXPIRED);
+			rc = gsp__refuse(why, GSP_REJ_EXPIRED);
 		else if (v || strcmp(cert.name, r->subject) != 0)
-			rc = REJ(GSP_REJ_CERT);
-		else if (gsp_record_check(r, cert.pk))
-			rc = REJ(GSP_REJ_SIGNATURE);
+			rc = gsp__refuse(why, GSP_REJ_CERT);
+		else if (!gsp__sig_ok(g, gsp_record_check(r, cert.pk)))
+			rc = gsp__refuse(why, GSP_REJ_SIGNATURE);
 		else {
 			memcpy(pk, cert.pk, GSP_PK_LEN);
 			rc = (int)i;
@@ -368,34 +376,32 @@ authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
 {
 	struct member *s = gsp__find(g, msg->sender);
 	uint8_t pk[GSP_PK_LEN];
-	int code = REJ(GSP_REJ_UNKNOWN);
+	enum gsp_reject code = GSP_REJ_UNKNOWN, why;
 
 	if (s == &g->m[0]) {
-		reject(g, REJ(GSP_REJ_SIGNATURE)); /* our name, not ours */
+		reject(g, GSP_REJ_SIGNATURE); /* our name, not ours */
 		return NULL;
 	}
 	if (s && s->alive.data) {
-		if (g->unix_s > s->cert_not_after ||
-		    g->unix_s < s->cert_not_before)
-			code = REJ(GSP_REJ_EXPIRED);
-		else if (gsp_msg_check(msg, s->pk))
-			code = REJ(GSP_REJ_SIGNATURE);
+		if (!gsp__cert_valid(s, now.unix_s))
+			code = GSP_REJ_EXPIRED;
+		else if (!gsp__sig_ok(g, gsp_msg_check(msg, s->pk)))
+			code = GSP_REJ_SIGNATURE;
 		else
 			return s;
 	}
-	int at = own_alive(g, msg, s, pk);
+	int at = own_alive(g, now, msg, s, pk, &why);
 	if (at < 0) {
 		/* First contact: why its record did not do; a known sender:
 		 * why the key we hold did not. */
-		reject(g, s && s->alive.data ? code : at);
+		reject(g, s && s->alive.data ? code : why);
 		return NULL;
 	}
-	if (gsp_msg_check(msg, pk)) {
-		reject(g, REJ(GSP_REJ_SIGNATURE));
+	if (!gsp__sig_ok(g, gsp_msg_check(msg, pk))) {
+		reject(g, GSP_REJ_SIGNATURE);
 		return NULL;
 	}
-	int rc = gsp__apply(g, now, msg->recs[at], msg->rec_len[at]);
-	reject(g, rc);
+	apply(g, now, msg->recs[at], msg->rec_len[at]);
 	s = gsp__find(g, msg->sender);
 	if (!s || !s->alive.data || memcmp(s->pk, pk, GSP_PK_LEN) != 0) {
 		reject(g, code); /* a buried member, or no memory */
@@ -419,27 +425,29 @@ open_packet(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 	    buf[1] == GSP_MAGIC1 && buf[2] == GSP_VERSION_SEALED) {
 		size_t plen;
 		plain = malloc(len);
-		if (!plain)
+		if (!plain) {
+			gsp__oom(g);
 			return NULL;
+		}
 		int rc = gsp_open(&g->keyring, buf, len, plain, len, &plen);
 		if (rc) {
 			free(plain);
-			reject(g, REJ(GSP_REJ_DECRYPT));
+			reject(g, GSP_REJ_DECRYPT);
 			return NULL;
 		}
 		buf = plain;
 		len = plen;
 	} else if (g->keyring.n) {
-		reject(g, REJ(GSP_REJ_PLAIN));
+		reject(g, GSP_REJ_PLAIN);
 		return NULL;
 	}
 	if (gsp_msg_decode(buf, len, msg)) {
 		free(plain);
-		reject(g, REJ(GSP_REJ_DECODE));
+		reject(g, GSP_REJ_DECODE);
 		return NULL;
 	}
 	if (strcmp(msg->cluster, g->cluster) != 0) {
-		reject(g, REJ(GSP_REJ_CLUSTER));
+		reject(g, GSP_REJ_CLUSTER);
 		goto fail;
 	}
 	/* Cheap checks before a signature costs anything: a datagram comes
@@ -450,19 +458,19 @@ open_packet(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 	if (from && k && k->alive.data &&
 	    (!same_ip(&from->ip, &k->gossip.ip) ||
 	     from->port != k->gossip.port)) {
-		reject(g, REJ(GSP_REJ_SOURCE));
+		reject(g, GSP_REJ_SOURCE);
 		goto fail;
 	}
 	if (from &&
 	    !gsp__budget_take(g, now, k && k->alive.data ? &from->ip : NULL)) {
-		reject(g, REJ(GSP_REJ_SOURCE));
+		reject(g, GSP_REJ_SOURCE);
 		goto fail;
 	}
 	struct member *s = authenticate(g, now, msg);
 	if (!s)
 		goto fail;
 	for (size_t i = 0; i < msg->n_recs; i++)
-		reject(g, gsp__apply(g, now, msg->recs[i], msg->rec_len[i]));
+		apply(g, now, msg->recs[i], msg->rec_len[i]);
 	*plain_out = plain;
 	/* The apply loop may have moved members in memory. */
 	s = gsp__find(g, msg->sender);
@@ -538,9 +546,10 @@ gsp_recv(struct gsp *g, struct gsp_now now, const struct gsp_endpoint *from,
 	struct gsp_msg *msg = calloc(1, sizeof(*msg));
 	uint8_t *plain;
 
-	if (!msg)
+	if (!msg) {
+		gsp__oom(g);
 		return;
-	g->unix_s = now.unix_s;
+	}
 	g->stats.bytes_recv += len;
 	g->from = from;
 	struct member *s = open_packet(g, now, from, buf, len, msg, &plain);
@@ -589,9 +598,10 @@ gsp_stream_input(struct gsp *g, struct gsp_now now, const uint8_t *buf,
 
 	*reply = NULL;
 	*reply_len = 0;
-	if (!msg)
+	if (!msg) {
+		gsp__oom(g);
 		return -ENOMEM;
-	g->unix_s = now.unix_s;
+	}
 	g->stats.bytes_recv += len;
 	struct member *s = open_packet(g, now, NULL, buf, len, msg, &plain);
 	if (!s)
@@ -731,7 +741,6 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 {
 	uint64_t next = NO_DEADLINE;
 
-	g->unix_s = now.unix_s;
 	if (g->left)
 		return NO_DEADLINE;
 	/* With our own certificate expired every peer refuses what we say,
@@ -811,7 +820,6 @@ gsp_leave(struct gsp *g, struct gsp_now now)
 {
 	struct member *self = &g->m[0];
 
-	g->unix_s = now.unix_s;
 	if (g->left)
 		return;
 	gsp__declare(g, now, self, GSP_REC_LEFT);

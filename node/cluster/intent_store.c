@@ -131,7 +131,7 @@ node_intents_load(const char *dir, struct gsp *g, struct gsp_now now, char *err,
 		const msgpack_object *o = &up.data.via.array.ptr[i];
 		if (o->type != MSGPACK_OBJECT_BIN ||
 		    gsp_intent_import(g, now, (const uint8_t *)o->via.bin.ptr,
-				      o->via.bin.size) < 0)
+				      o->via.bin.size, NULL) < 0)
 			bad++;
 		else
 			loaded++;

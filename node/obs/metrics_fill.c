@@ -197,6 +197,11 @@ write_gossip(const struct node_metrics_src *s, struct node_expo *e)
 		struct node_expo_label l = LBL("reason", gsp_reject_name(r));
 		node_expo_u64(e, &l, 1, st->rejected[r]);
 	}
+	node_expo_family(e, "pmgtm_gossip_oom_drops_total", NODE_EXPO_COUNTER,
+			 "Gossip records, events, packets and timer work "
+			 "dropped for lack of memory.");
+	if (st)
+		node_expo_u64(e, NULL, 0, st->oom_drops);
 	node_expo_family(e, "pmgtm_probe_rtt_seconds", NODE_EXPO_HISTOGRAM,
 			 "Round-trip time of direct probes of every peer.");
 	if (st) {

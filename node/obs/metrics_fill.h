@@ -26,6 +26,7 @@
  *                                    pull
  *   pmgtm_gossip_bytes_total{direction}
  *   pmgtm_gossip_rejected_total{reason}  see gsp_reject_name()
+ *   pmgtm_gossip_oom_drops_total     dropped for lack of memory
  *   pmgtm_health_check_up{check}
  *   pmgtm_config_last_reload_successful
  *   pmgtm_config_last_reload_success_timestamp_seconds

@@ -179,7 +179,7 @@ intent_fill(struct gsp_record *r, const struct identity *id, const char *target,
 	r->kind = GSP_REC_INTENT;
 	snprintf(r->subject, sizeof(r->subject), "%s", target);
 	snprintf(r->author, sizeof(r->author), "%s", id->name);
-	r->gen = version;
+	gsp_record_set_intent_version(r, version);
 	r->drained = drained;
 	r->issued_at = issued_at;
 	r->expires_at = expires_at;

@@ -638,7 +638,8 @@ op_flood(struct sim *s, struct in *in)
 	r.cert_len = s->nodes[EVIL].cert_len;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(r.subject, sizeof(r.subject), "ghost-%zu", first + i);
-		r.gen = base + (b & 0x80 ? i : n - i);
+		gsp_record_set_intent_version(&r,
+					      base + (b & 0x80 ? i : n - i));
 		if (gsp_record_encode(&r, s->nodes[EVIL].sk, recs[k],
 				      sizeof(recs[k]), &lens[k]) == 0)
 			k++;

@@ -57,7 +57,8 @@ FAMILIES = [
     'pmgtm_drained', 'pmgtm_serving',
     'pmgtm_members', 'pmgtm_member_drained', 'pmgtm_peer_reachable',
     'pmgtm_peer_rtt_seconds', 'pmgtm_gossip_packets_total',
-    'pmgtm_gossip_rejected_total', 'pmgtm_health_check_up',
+    'pmgtm_gossip_rejected_total', 'pmgtm_gossip_oom_drops_total',
+    'pmgtm_health_check_up',
     'pmgtm_config_last_reload_successful',
     'pmgtm_config_last_reload_success_timestamp_seconds',
     'process_cpu_seconds_total', 'process_resident_memory_bytes',
@@ -315,6 +316,8 @@ def cluster_families(c):
           'lb1: gossip pings sent and acks received are counted')
     check(value(s, 'pmgtm_gossip_rejected_total', reason='decode') == 0,
           'lb1: gossip rejections by reason, at 0')
+    check(value(s, 'pmgtm_gossip_oom_drops_total') == 0,
+          'lb1: gossip drops for lack of memory, at 0')
     up = wait_for(lambda: metric(c.ip(3), 'pmgtm_health_check_up',
                                  check='payload') == 1, 5)
     check(up, 'lb3: pmgtm_health_check_up{check="payload"} 1')

@@ -58,7 +58,7 @@ intent(struct sim *s, struct gsp_record *r, const char *target,
 	r->kind = GSP_REC_INTENT;
 	snprintf(r->subject, sizeof(r->subject), "%s", target);
 	snprintf(r->author, sizeof(r->author), "%s", s->nodes[EVIL].name);
-	r->gen = version;
+	gsp_record_set_intent_version(r, version);
 	r->drained = true;
 	r->issued_at = sim_now(s).unix_s;
 	r->expires_at = expires_at;

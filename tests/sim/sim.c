@@ -307,7 +307,7 @@ start(struct sim *s, int i)
 	/* What the state file held, before anything else. */
 	for (size_t k = 0; k < n->n_saved; k++) {
 		int rc = gsp_intent_import(n->g, now_of(s), n->saved[k],
-					   n->saved_len[k]);
+					   n->saved_len[k], NULL);
 		(void)rc;
 		free(n->saved[k]);
 	}

@@ -87,6 +87,44 @@ test_record_round_trip(void **state)
 	assert_int_equal(d.n_addrs, 0);
 }
 
+/* An intent's version and a row's number keep their wire places: the
+ * generation and the incarnation. */
+static void
+test_intent_and_row_numbers(void **state)
+{
+	struct gsp_record r, d;
+	uint8_t buf[GSP_REC_MAX];
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = GSP_REC_INTENT;
+	strcpy(r.subject, "lb2");
+	strcpy(r.author, "lb1");
+	gsp_record_set_intent_version(&r, UINT64_C(1882135491) << 20);
+	r.issued_at = 1795778948;
+	r.cert_len = 100;
+	memset(r.cert, 0x5a, 100);
+	assert_int_equal(gsp_record_encode(&r, sk, buf, sizeof(buf), &len), 0);
+	assert_int_equal(gsp_record_decode(buf, len, &d), 0);
+	assert_int_equal(gsp_record_intent_version(&d), UINT64_C(1882135491)
+								<< 20);
+	assert_int_equal(d.gen, UINT64_C(1882135491) << 20);
+	assert_int_equal(d.inc, 0);
+
+	memset(&r, 0, sizeof(r));
+	r.kind = GSP_REC_ROW;
+	strcpy(r.subject, "lb1");
+	strcpy(r.author, "lb1");
+	r.gen = 1795778948;
+	gsp_record_set_row_number(&r, 42);
+	r.observed_at = 1795778950;
+	assert_int_equal(gsp_record_encode(&r, sk, buf, sizeof(buf), &len), 0);
+	assert_int_equal(gsp_record_decode(buf, len, &d), 0);
+	assert_int_equal(gsp_record_row_number(&d), 42);
+	assert_int_equal(d.gen, 1795778948);
+	assert_int_equal(d.inc, 42);
+}
+
 static void
 test_msg_round_trip(void **state)
 {
@@ -211,6 +249,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trip),
+		cmocka_unit_test(test_intent_and_row_numbers),
 		cmocka_unit_test(test_msg_round_trip),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_seal),

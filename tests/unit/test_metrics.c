@@ -557,6 +557,7 @@ test_standalone_families(void **state)
 		/* Cluster families without series on a standalone node. */
 		"# TYPE pmgtm_members gauge\n# HELP pmgtm_member_drained ",
 		"# TYPE pmgtm_gossip_rejected_total counter\n# HELP ",
+		"# TYPE pmgtm_gossip_oom_drops_total counter\n# HELP ",
 		"# TYPE pmgtm_health_check_up gauge\n# HELP ",
 		"\npmgtm_config_last_reload_successful 1\n",
 		"\npmgtm_config_last_reload_success_timestamp_seconds "
