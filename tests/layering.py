@@ -41,7 +41,7 @@ SYSTEM = {
     "uv.h": ["node"] + NODE_ROOMS,
     "cyaml/cyaml.h": ["node/config"],
     "yaml.h": ["node/config"],
-    "microhttpd.h": ["node/obs", "node/health"],
+    "microhttpd.h": ["node/obs"],
     "systemd/sd-daemon.h": ["node/obs"],
     "systemd/sd-journal.h": ["node/log"],
 }
