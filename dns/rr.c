@@ -34,7 +34,7 @@ dns_rrset_add(struct dns_rrset *set, int owner, uint16_t type, uint16_t cls,
 
 int
 dns_rrset_add_addrs(struct dns_rrset *set, int owner, int family, uint32_t ttl,
-		    const struct dns_addr *addrs, size_t n)
+		    const struct ip_addr *addrs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (addrs[i].family != family)

@@ -16,7 +16,7 @@ dns_rrset_add(struct dns_rrset *set, int owner, uint16_t type, uint16_t cls,
 /* Appends the A (family 4) or AAAA (family 6) records of @addrs. */
 __attribute__((warn_unused_result)) int
 dns_rrset_add_addrs(struct dns_rrset *set, int owner, int family, uint32_t ttl,
-		    const struct dns_addr *addrs, size_t n);
+		    const struct ip_addr *addrs, size_t n);
 
 void dns_rrset_fini(struct dns_rrset *set);
 

@@ -16,12 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* An IP address: family 4 or 6, bytes in network order. */
-struct dns_addr {
-	uint8_t family;
-	uint8_t bytes[16];
-};
+#include "common/ip.h"
 
+/* An IP address: family 4 or 6, bytes in network order. */
 enum dns_drain_mode {
 	DNS_DRAIN_REDIRECT = 0, /* answer with the active peers' addresses */
 	DNS_DRAIN_REFUSE,	/* REFUSED */
@@ -31,7 +28,7 @@ enum dns_drain_mode {
 /* A named holder of addresses: a name server or an active peer. */
 struct dns_spec_host {
 	const char *name;
-	const struct dns_addr *addrs;
+	const struct ip_addr *addrs;
 	size_t n_addrs;
 };
 
@@ -49,7 +46,7 @@ struct dns_spec_zone {
 /* What a view is built from. Nothing is kept by reference. */
 struct dns_view_spec {
 	const char *node_name; /* for NSID and CH TXT id.server */
-	const struct dns_addr *self;
+	const struct ip_addr *self;
 	size_t n_self;
 	bool drained;
 	enum dns_drain_mode drain_mode;

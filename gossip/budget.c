@@ -23,7 +23,7 @@ take(uint64_t *tat, uint64_t now, uint64_t interval, uint64_t burst)
 }
 
 bool
-gsp__budget_take(struct gsp *g, struct gsp_now now, const struct gsp_ip *ip)
+gsp__budget_take(struct gsp *g, struct gsp_now now, const struct ip_addr *ip)
 {
 	uint64_t t = gsp__now_us(now);
 	struct budget *slot = NULL, *idle = &g->budget[0];

@@ -260,7 +260,7 @@ get_bin(const msgpack_object *o, const uint8_t **p, size_t *n)
 }
 
 static int
-get_ip(const msgpack_object *o, struct gsp_ip *ip)
+get_ip(const msgpack_object *o, struct ip_addr *ip)
 {
 	const uint8_t *p;
 	size_t n;
@@ -280,27 +280,6 @@ get_name(const msgpack_object *o, char *out, size_t cap)
 	if (get_str(o, out, cap) || !gsp_name_valid(out))
 		return -EBADMSG;
 	return 0;
-}
-
-static bool
-all_bytes(const struct gsp_ip *ip, uint8_t v)
-{
-	size_t n = ip->family == 4 ? 4 : 16;
-
-	for (size_t i = 0; i < n; i++)
-		if (ip->bytes[i] != v)
-			return false;
-	return true;
-}
-
-bool
-gsp_ip_usable(const struct gsp_ip *ip)
-{
-	if (all_bytes(ip, 0) || all_bytes(ip, 0xff))
-		return false; /* unspecified, broadcast */
-	if (ip->family == 4)
-		return (ip->bytes[0] & 0xf0) != 0xe0; /* multicast */
-	return ip->bytes[0] != 0xff;
 }
 
 bool
@@ -379,7 +358,7 @@ pack_str(msgpack_packer *pk, const char *s)
 }
 
 static void
-pack_ip(msgpack_packer *pk, const struct gsp_ip *ip)
+pack_ip(msgpack_packer *pk, const struct ip_addr *ip)
 {
 	msgpack_pack_bin_with_body(pk, ip->bytes, ip->family == 6 ? 16 : 4);
 }
@@ -459,7 +438,7 @@ decode_alive(const msgpack_object *body, struct gsp_record *r)
 	r->n_addrs = f[0].via.array.size;
 	for (size_t i = 0; i < r->n_addrs; i++) {
 		if (get_ip(&f[0].via.array.ptr[i], &r->addrs[i]) ||
-		    !gsp_ip_usable(&r->addrs[i]))
+		    !ip_addr_usable(&r->addrs[i]))
 			return -EBADMSG;
 		for (size_t j = 0; j < i; j++)
 			if (!memcmp(&r->addrs[j], &r->addrs[i],
@@ -468,7 +447,7 @@ decode_alive(const msgpack_object *body, struct gsp_record *r)
 	}
 	if (get_str(&f[1], r->ns_name, sizeof(r->ns_name)) ||
 	    (r->ns_name[0] && !gsp_dname_valid(r->ns_name)) ||
-	    get_ip(&f[2], &r->gossip.ip) || !gsp_ip_usable(&r->gossip.ip) ||
+	    get_ip(&f[2], &r->gossip.ip) || !ip_addr_usable(&r->gossip.ip) ||
 	    get_uint(&f[3], 65535, &port) || port == 0 ||
 	    get_bin(&f[4], &cert, &r->cert_len) ||
 	    r->cert_len > sizeof(r->cert))

@@ -51,6 +51,8 @@
 
 #include <msgpack.h>
 
+#include "common/ip.h"
+
 #define GSP_MAGIC0 'P'
 #define GSP_MAGIC1 'G'
 #define GSP_VERSION_PLAIN 1
@@ -88,13 +90,8 @@ enum gsp_rec_kind {
 };
 
 /* An IP address (family 4 or 6, network order), and a port for gossip. */
-struct gsp_ip {
-	uint8_t family;
-	uint8_t bytes[16];
-};
-
 struct gsp_endpoint {
-	struct gsp_ip ip;
+	struct ip_addr ip;
 	uint16_t port;
 };
 
@@ -108,7 +105,7 @@ struct gsp_record {
 	char author[GSP_NAME_LEN];
 	uint64_t gen, inc;
 	/* alive only */
-	struct gsp_ip addrs[GSP_ADDRS_MAX];
+	struct ip_addr addrs[GSP_ADDRS_MAX];
 	size_t n_addrs;
 	char ns_name[GSP_DNAME_LEN];
 	struct gsp_endpoint gossip;
@@ -212,10 +209,6 @@ gsp_msgpack_scan(const uint8_t *buf, size_t len, size_t max_objects);
 /* Whether @name is a host name usable as an NS name: LDH labels (and
  * '_'), 1-63 bytes each, 253 in all, an optional final dot. */
 bool gsp_dname_valid(const char *name);
-
-/* Whether a peer may announce @ip: not unspecified, broadcast or
- * multicast. */
-bool gsp_ip_usable(const struct gsp_ip *ip);
 
 /* Signs @tbs with @sk under @context ("pmgtm-rec-v1", "pmgtm-msg-v1") and
  * writes signed(tbs) to @out. Returns 0 or -ENOSPC. */

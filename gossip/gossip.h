@@ -87,7 +87,7 @@ struct gsp_self {
 	size_t cert_len;
 	const uint8_t *ca_pk; /* 32 bytes */
 	uint64_t generation;  /* persisted, raised at every start */
-	const struct gsp_ip *addrs;
+	const struct ip_addr *addrs;
 	size_t n_addrs;
 	const char *ns_name; /* NULL or "" when none */
 	struct gsp_endpoint gossip;
@@ -172,7 +172,7 @@ struct gsp_member_info {
 	enum gsp_state state;
 	bool self;
 	uint64_t gen, inc;
-	struct gsp_ip addrs[GSP_ADDRS_MAX];
+	struct ip_addr addrs[GSP_ADDRS_MAX];
 	size_t n_addrs;
 	char ns_name[GSP_DNAME_LEN];
 	struct gsp_endpoint gossip;
@@ -191,7 +191,7 @@ bool gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out);
 /* Announces new addresses and NS name for this node (a config reload):
  * raises our incarnation and spreads a new alive record. */
 void gsp_update_self(struct gsp *g, struct gsp_now now,
-		     const struct gsp_ip *addrs, size_t n_addrs,
+		     const struct ip_addr *addrs, size_t n_addrs,
 		     const char *ns_name);
 
 /* Replaces the keyring (a reload during key rotation); NULL or an empty
@@ -332,7 +332,7 @@ struct gsp_stats {
 	uint64_t oom_drops;
 	/* where the last datagram rejected for each reason came from
 	 * (family 0: none yet, or it came over a stream) */
-	struct gsp_ip last_source[GSP_REJ__COUNT];
+	struct ip_addr last_source[GSP_REJ__COUNT];
 };
 
 const struct gsp_stats *gsp_stats(const struct gsp *g);

@@ -85,7 +85,7 @@ struct member {
 	uint64_t gen, inc;
 	uint8_t pk[GSP_PK_LEN];
 	uint64_t cert_not_before, cert_not_after;
-	struct gsp_ip addrs[GSP_ADDRS_MAX];
+	struct ip_addr addrs[GSP_ADDRS_MAX];
 	size_t n_addrs;
 	char ns_name[GSP_DNAME_LEN];
 	struct gsp_endpoint gossip;
@@ -163,7 +163,7 @@ struct relay {
 #define STRANGER_INTERVAL_US 10000		   /* 100 packets/s in all */
 
 struct budget {
-	struct gsp_ip ip;
+	struct ip_addr ip;
 	uint64_t tat; /* microseconds; 0: a free slot */
 };
 
@@ -333,7 +333,7 @@ uint64_t gsp__digest(struct gsp *g);
 /* Takes one signature check from the budget of @ip (NULL: a sender we do
  * not know); false when it is spent. */
 bool gsp__budget_take(struct gsp *g, struct gsp_now now,
-		      const struct gsp_ip *ip);
+		      const struct ip_addr *ip);
 
 /* --- gossip/reach.c --- */
 

@@ -571,7 +571,7 @@ gsp__reap(struct gsp *g, struct gsp_now now)
 }
 
 void
-gsp_update_self(struct gsp *g, struct gsp_now now, const struct gsp_ip *addrs,
+gsp_update_self(struct gsp *g, struct gsp_now now, const struct ip_addr *addrs,
 		size_t n_addrs, const char *ns_name)
 {
 	struct member *self = &g->m[0];

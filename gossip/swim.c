@@ -314,7 +314,7 @@ apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len)
 }
 
 static bool
-same_ip(const struct gsp_ip *a, const struct gsp_ip *b)
+same_ip(const struct ip_addr *a, const struct ip_addr *b)
 {
 	size_t n = a->family == 6 ? 16 : 4;
 

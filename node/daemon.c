@@ -106,15 +106,13 @@ build_view(struct node_daemon *d, const struct node_config *cfg,
 	size_t n = g && with_peers ? gsp_member_count(g) : 0;
 	struct node_peer *peers = calloc(n ? n : 1, sizeof(*peers));
 	struct gsp_member_info *info = calloc(n ? n : 1, sizeof(*info));
-	struct dns_addr *addrs =
-		calloc(n ? n * GSP_ADDRS_MAX : 1, sizeof(*addrs));
 	size_t np = 0;
 	int r = -ENOMEM;
 	struct gsp_now now = { .ms = 0, .unix_s = 0 };
 
 	if (g)
 		now = node_gossip_now(d->gossip);
-	if (!peers || !info || !addrs)
+	if (!peers || !info)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (!gsp_member_get(g, i, &info[i]) || info[i].self ||
@@ -122,14 +120,9 @@ build_view(struct node_daemon *d, const struct node_config *cfg,
 		    (info[i].state == GSP_DEAD &&
 		     now.ms - info[i].state_since_ms > DEAD_NS_GRACE_MS))
 			continue;
-		struct dns_addr *a = addrs + i * GSP_ADDRS_MAX;
-		for (size_t k = 0; k < info[i].n_addrs; k++) {
-			a[k].family = info[i].addrs[k].family;
-			memcpy(a[k].bytes, info[i].addrs[k].bytes, 16);
-		}
 		peers[np].name = info[i].name;
 		peers[np].ns_name = info[i].ns_name;
-		peers[np].addrs = a;
+		peers[np].addrs = info[i].addrs;
 		peers[np].n_addrs = info[i].n_addrs;
 		peers[np].redirect = info[i].state == GSP_ALIVE &&
 				     info[i].reached &&
@@ -147,7 +140,6 @@ out:
 		snprintf(err, errlen, "out of memory");
 	free(peers);
 	free(info);
-	free(addrs);
 	return r;
 }
 

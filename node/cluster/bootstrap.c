@@ -92,7 +92,7 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 	uint8_t sk[GSP_SK_LEN], ca_pk[GSP_PK_LEN], cert_bytes[GSP_CERT_MAX];
 	uint8_t keys[GSP_KEYS_MAX][GSP_KEY_LEN];
 	struct gsp_keyring kr;
-	struct gsp_ip addrs[GSP_ADDRS_MAX];
+	struct ip_addr addrs[GSP_ADDRS_MAX];
 	struct gsp_cert cert;
 	struct gsp_endpoint self_ep;
 	size_t cert_len;
@@ -124,10 +124,7 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 		return r;
 	size_t n_addrs = cfg->node.n_addrs < GSP_ADDRS_MAX ? cfg->node.n_addrs
 							   : GSP_ADDRS_MAX;
-	for (size_t i = 0; i < n_addrs; i++) {
-		addrs[i].family = cfg->node.addrs[i].family == AF_INET6 ? 6 : 4;
-		memcpy(addrs[i].bytes, cfg->node.addrs[i].bytes, 16);
-	}
+	memcpy(addrs, cfg->node.addrs, n_addrs * sizeof(*addrs));
 	cluster__to_endpoint((const struct sockaddr *)&cfg->cluster.listen.ss,
 			     &self_ep);
 	struct gsp_self self = {

@@ -153,7 +153,7 @@ log_member(const struct gsp_event *ev)
  * known, is where the last one came from. */
 static void
 log_count(const char *msg, const char *reason, uint64_t now, uint64_t *logged,
-	  const struct gsp_ip *source)
+	  const struct ip_addr *source)
 {
 	char count[24], ip[INET6_ADDRSTRLEN] = "";
 

@@ -247,13 +247,34 @@ conv_enum(struct load *ld, const char *path, const char *text,
 
 static int
 conv_ip(struct load *ld, const char *path, const char *text,
-	struct node_ipaddr *out)
+	struct ip_addr *out)
 {
 	char b[72];
 
 	if (node_ipaddr_parse(text, out))
 		return fail(ld, path, "'%s' is not an IP address: '%s'", path,
 			    shown(b, sizeof(b), text));
+	return ld->rc;
+}
+
+/* Address @i of the node: one its peers accept announced, said once. */
+static int
+conv_node_addr(struct load *ld, const char *path, const char *text,
+	       struct ip_addr *addrs, size_t i)
+{
+	char b[72];
+
+	if (conv_ip(ld, path, text, &addrs[i]))
+		return ld->rc;
+	if (!ip_addr_usable(&addrs[i]))
+		return fail(ld, path,
+			    "'%s' cannot be a node's address: '%s' "
+			    "(unspecified, broadcast or multicast)",
+			    path, shown(b, sizeof(b), text));
+	for (size_t k = 0; k < i; k++)
+		if (!memcmp(&addrs[k], &addrs[i], sizeof(addrs[i])))
+			return fail(ld, path, "'%s' repeats '%s'", path,
+				    shown(b, sizeof(b), text));
 	return ld->rc;
 }
 
@@ -408,8 +429,8 @@ conv_node(struct load *ld, const struct node_raw_node *rn,
 		alloc_array(ld, rn->n_addresses, sizeof(*cfg->node.addrs),
 			    &cfg->node.n_addrs);
 	for (i = 0; i < cfg->node.n_addrs; i++)
-		conv_ip(ld, at(p, "node.addresses[%zu]", i), rn->addresses[i],
-			&cfg->node.addrs[i]);
+		conv_node_addr(ld, at(p, "node.addresses[%zu]", i),
+			       rn->addresses[i], cfg->node.addrs, i);
 	if (rn->ns_name)
 		conv_dname(ld, "node.ns_name", rn->ns_name, &cfg->node.ns_name);
 	/* A standalone node has no identity, state or peers to keep. */

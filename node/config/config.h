@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "common/ip.h"
 #include "node/log/log.h"
 
 enum node_drain_mode {
@@ -41,17 +42,11 @@ struct node_sockaddr {
 	char text[64]; /* as written, for logs */
 };
 
-/* An IP address without port: AF_INET or AF_INET6 in network order. */
-struct node_ipaddr {
-	int family;
-	uint8_t bytes[16];
-};
-
 /* One NS entry: a name, with static addresses when written
  * "lb2.api.example.com 192.0.2.2 2001:db8::2". */
 struct node_ns {
 	char *name;
-	struct node_ipaddr *addrs;
+	struct ip_addr *addrs;
 	size_t n_addrs;
 };
 
@@ -82,7 +77,7 @@ struct node_config {
 
 	struct {
 		char *name;
-		struct node_ipaddr *addrs;
+		struct ip_addr *addrs;
 		size_t n_addrs;
 		char *ns_name; /* NULL when unset */
 		char *state_dir;
@@ -155,8 +150,8 @@ __attribute__((warn_unused_result)) int node_group_lookup(const char *name,
 							  gid_t *gid);
 
 /* Parse an IPv4/IPv6 literal; 0 or -EINVAL. */
-__attribute__((warn_unused_result)) int
-node_ipaddr_parse(const char *text, struct node_ipaddr *out);
+__attribute__((warn_unused_result)) int node_ipaddr_parse(const char *text,
+							  struct ip_addr *out);
 
 /* Parse "ip:port", "[ip6]:port", or a bare ip (then @default_port);
  * 0 or -EINVAL. */

@@ -19,7 +19,7 @@ is_digit(char c)
 }
 
 int
-node_ipaddr_parse(const char *text, struct node_ipaddr *out)
+node_ipaddr_parse(const char *text, struct ip_addr *out)
 {
 	if (!out)
 		return -EINVAL;
@@ -27,11 +27,11 @@ node_ipaddr_parse(const char *text, struct node_ipaddr *out)
 	if (!text)
 		return -EINVAL;
 	if (inet_pton(AF_INET, text, out->bytes) == 1) {
-		out->family = AF_INET;
+		out->family = 4;
 		return 0;
 	}
 	if (inet_pton(AF_INET6, text, out->bytes) == 1) {
-		out->family = AF_INET6;
+		out->family = 6;
 		return 0;
 	}
 	memset(out, 0, sizeof(*out));
@@ -42,14 +42,14 @@ static int
 sockaddr_fill(struct node_sockaddr *out, const char *host, const char *port,
 	      uint16_t default_port)
 {
-	struct node_ipaddr ip;
+	struct ip_addr ip;
 	uint64_t p = default_port;
 
 	if (port && cmn_u64_parse(port, 65535, &p))
 		return -EINVAL;
 	if (p == 0 || node_ipaddr_parse(host, &ip))
 		return -EINVAL;
-	if (ip.family == AF_INET) {
+	if (ip.family == 4) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
 
 		sin->sin_family = AF_INET;

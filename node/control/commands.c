@@ -31,14 +31,13 @@ pack_age(msgpack_packer *pk, uint64_t now_ms, uint64_t since_ms)
 						  : 0.0);
 }
 
-/* @family is 4/6 (gossip) or AF_INET/AF_INET6 (config). */
 static void
-pack_ip(msgpack_packer *pk, int family, const uint8_t *bytes)
+pack_ip(msgpack_packer *pk, const struct ip_addr *a)
 {
 	char text[INET6_ADDRSTRLEN];
-	int af = family == 6 || family == AF_INET6 ? AF_INET6 : AF_INET;
+	int af = a->family == 6 ? AF_INET6 : AF_INET;
 
-	if (!inet_ntop(af, bytes, text, sizeof(text)))
+	if (!inet_ntop(af, a->bytes, text, sizeof(text)))
 		snprintf(text, sizeof(text), "?");
 	cmn_pack_str(pk, text);
 }
@@ -82,7 +81,7 @@ pack_member(msgpack_packer *pk, const struct node_cmd_env *env,
 	pack_key(pk, "addresses");
 	msgpack_pack_array(pk, m->n_addrs);
 	for (size_t i = 0; i < m->n_addrs; i++)
-		pack_ip(pk, m->addrs[i].family, m->addrs[i].bytes);
+		pack_ip(pk, &m->addrs[i]);
 	pack_key(pk, "ns_name");
 	cmn_pack_str_or_nil(pk, m->ns_name);
 	pack_key(pk, "rtt_ms");
@@ -127,8 +126,7 @@ pack_self_from_config(msgpack_packer *pk, const struct node_config *cfg)
 	pack_key(pk, "addresses");
 	msgpack_pack_array(pk, cfg->node.n_addrs);
 	for (size_t i = 0; i < cfg->node.n_addrs; i++)
-		pack_ip(pk, cfg->node.addrs[i].family,
-			cfg->node.addrs[i].bytes);
+		pack_ip(pk, &cfg->node.addrs[i]);
 	pack_key(pk, "ns_name");
 	cmn_pack_str_or_nil(pk, cfg->node.ns_name);
 	pack_key(pk, "rtt_ms");

@@ -12,27 +12,24 @@
 struct scratch {
 	struct dns_spec_host *hosts;
 	size_t n_hosts, cap_hosts;
-	struct dns_addr *addrs;
+	struct ip_addr *addrs;
 	size_t n_addrs, cap_addrs;
 };
 
-static const struct dns_addr *
-keep_addrs(struct scratch *s, const struct node_ipaddr *in, size_t n)
+static const struct ip_addr *
+keep_addrs(struct scratch *s, const struct ip_addr *in, size_t n)
 {
-	struct dns_addr *out = s->addrs + s->n_addrs;
+	struct ip_addr *out = s->addrs + s->n_addrs;
 
 	if (s->n_addrs + n > s->cap_addrs)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		out[i].family = in[i].family == AF_INET6 ? 6 : 4;
-		memcpy(out[i].bytes, in[i].bytes, 16);
-	}
+	memcpy(out, in, n * sizeof(*in));
 	s->n_addrs += n;
 	return out;
 }
 
 static struct dns_spec_host *
-add_host(struct scratch *s, const char *name, const struct dns_addr *addrs,
+add_host(struct scratch *s, const char *name, const struct ip_addr *addrs,
 	 size_t n)
 {
 	if (s->n_hosts == s->cap_hosts)
@@ -113,7 +110,7 @@ ns_claim_ok(const struct node_config *cfg, const struct node_peer *peers,
 
 static int
 zone_ns(const struct node_config *cfg, const struct node_zone *cz,
-	const struct dns_addr *self, const struct node_peer *peers,
+	const struct ip_addr *self, const struct node_peer *peers,
 	size_t n_peers, struct scratch *s, struct dns_spec_zone *sz, char *err,
 	size_t errlen)
 {
@@ -134,8 +131,7 @@ zone_ns(const struct node_config *cfg, const struct node_zone *cz,
 	}
 	for (size_t i = 0; i < cz->n_ns; i++) {
 		const struct node_ns *ns = &cz->ns[i];
-		const struct dns_addr *a =
-			keep_addrs(s, ns->addrs, ns->n_addrs);
+		const struct ip_addr *a = keep_addrs(s, ns->addrs, ns->n_addrs);
 		size_t n = ns->n_addrs;
 		if (n == 0 && cfg->node.ns_name &&
 		    strcmp(ns->name, cfg->node.ns_name) == 0) {
@@ -228,7 +224,7 @@ node_view_build(const struct node_config *cfg, const struct node_peer *peers,
 	if (!zones || !s.hosts || !s.addrs)
 		goto out;
 
-	const struct dns_addr *self =
+	const struct ip_addr *self =
 		keep_addrs(&s, cfg->node.addrs, cfg->node.n_addrs);
 	for (size_t z = 0; z < n_zones; z++) {
 		const struct node_zone *cz = &cfg->dns.zones[z];

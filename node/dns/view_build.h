@@ -15,7 +15,7 @@
 struct node_peer {
 	const char *name;
 	const char *ns_name; /* "" when it has none */
-	const struct dns_addr *addrs;
+	const struct ip_addr *addrs;
 	size_t n_addrs;
 	bool redirect;	 /* active (alive, not drained) and reached by us */
 	uint64_t rtt_us; /* our smoothed RTT to it, for the redirect order */

@@ -45,7 +45,7 @@ __attribute__((noreturn)) void evil_die(const char *fmt, const char *arg);
  * required") or garbage. */
 uint64_t evil_num(const char *s, const char *what);
 
-void evil_parse_ip(const char *s, struct gsp_ip *ip);
+void evil_parse_ip(const char *s, struct ip_addr *ip);
 
 /* "IP:PORT", IPv4. */
 void evil_parse_ep(const char *s, struct gsp_endpoint *ep);

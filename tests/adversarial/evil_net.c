@@ -41,7 +41,7 @@ evil_num(const char *s, const char *what)
 }
 
 void
-evil_parse_ip(const char *s, struct gsp_ip *ip)
+evil_parse_ip(const char *s, struct ip_addr *ip)
 {
 	memset(ip, 0, sizeof(*ip));
 	if (inet_pton(AF_INET, s, ip->bytes) == 1)

@@ -18,9 +18,9 @@ static struct dns_view *views[2];
 static void
 init(void)
 {
-	static const struct dns_addr self[] = { { 4, { 192, 0, 2, 10 } },
-						{ 6, { 0x20, 1, 0xd, 0xb8 } } };
-	static const struct dns_addr glue[] = { { 4, { 192, 0, 2, 1 } } };
+	static const struct ip_addr self[] = { { 4, { 192, 0, 2, 10 } },
+					       { 6, { 0x20, 1, 0xd, 0xb8 } } };
+	static const struct ip_addr glue[] = { { 4, { 192, 0, 2, 1 } } };
 	static const struct dns_spec_host ns[] = {
 		{ "lb1.api.example.com", glue, 1 },
 		{ "ns.example.net", NULL, 0 },

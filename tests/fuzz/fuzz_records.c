@@ -224,7 +224,7 @@ pick_name(struct in *in, char *out, size_t cap)
 }
 
 static void
-pick_ip(struct in *in, struct gsp_ip *ip)
+pick_ip(struct in *in, struct ip_addr *ip)
 {
 	uint8_t b = get8(in);
 	size_t n = b & 1 ? 16 : 4;

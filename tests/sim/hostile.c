@@ -239,7 +239,7 @@ bad_names(uint64_t seed)
 	r.gen = s.nodes[EVIL].generation;
 	r.inc = 50;
 	r.n_addrs = 1;
-	r.addrs[0] = (struct gsp_ip){ 4, { 10, 99, 0, 4 } };
+	r.addrs[0] = (struct ip_addr){ 4, { 10, 99, 0, 4 } };
 	strcpy(r.ns_name, "a..b");
 	r.gossip = s.nodes[EVIL].ep;
 	memcpy(r.cert, s.nodes[EVIL].cert, s.nodes[EVIL].cert_len);
@@ -259,10 +259,10 @@ bad_names(uint64_t seed)
 	strcpy(r.ns_name, "n3.api.example.com");
 	r.n_addrs = 16;
 	for (int i = 0; i < 16; i++)
-		r.addrs[i] = (struct gsp_ip){ 4, { 10, 99, 0, 4 } };
+		r.addrs[i] = (struct ip_addr){ 4, { 10, 99, 0, 4 } };
 	send_as(&s, EVIL, 0, &r, 1);
 	r.n_addrs = 1;
-	r.addrs[0] = (struct gsp_ip){ 4, { 224, 0, 0, 1 } };
+	r.addrs[0] = (struct ip_addr){ 4, { 224, 0, 0, 1 } };
 	send_as(&s, EVIL, 0, &r, 1);
 	sim_run(&s, s.now + 100);
 	CHECK(gsp_stats(s.nodes[0].g)->rejected[GSP_REJ_DECODE] == dec + 3,

@@ -88,7 +88,7 @@ static uint64_t
 propagation_ms(struct sim *s)
 {
 	int who[1] = { 0 };
-	struct gsp_ip ip = { 4, { 10, 99, 9, 9 } };
+	struct ip_addr ip = { 4, { 10, 99, 9, 9 } };
 	uint64_t t0 = s->now, when = 0;
 	struct gsp_now now = { .ms = s->now,
 			       .unix_s = s->epoch + s->now / 1000 };
@@ -326,7 +326,7 @@ rejections(void)
 	CHECK(rc == 0 && st->rejected[GSP_REJ_SOURCE] == 1 &&
 		      st->rejected[GSP_REJ_SIGNATURE] == 0 &&
 		      !memcmp(&st->last_source[GSP_REJ_SOURCE],
-			      &s.nodes[1].ep.ip, sizeof(struct gsp_ip)),
+			      &s.nodes[1].ep.ip, sizeof(struct ip_addr)),
 	      "forged sender from another address: refused as source, "
 	      "the address kept for the log");
 	sim_inject(&s, 2, 0, pkt, len);
@@ -394,7 +394,7 @@ rejections(void)
 	r.cert_len = s.nodes[1].cert_len;
 	size_t olen;
 	rc = gsp_record_encode(&r, s.nodes[1].sk, old, sizeof(old), &olen);
-	struct gsp_ip ip = { 4, { 10, 99, 1, 1 } };
+	struct ip_addr ip = { 4, { 10, 99, 1, 1 } };
 	struct gsp_now now = { .ms = s.now, .unix_s = s.epoch + s.now / 1000 };
 	gsp_update_self(s.nodes[1].g, now, &ip, 1, "");
 	s.nodes[1].deadline = s.now;

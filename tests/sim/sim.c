@@ -280,7 +280,7 @@ static void
 start(struct sim *s, int i)
 {
 	struct sim_node *n = &s->nodes[i];
-	struct gsp_ip addr = { 4, { 10, 99, 0, (uint8_t)(i + 1) } };
+	struct ip_addr addr = { 4, { 10, 99, 0, (uint8_t)(i + 1) } };
 	char ns[64];
 
 	snprintf(ns, sizeof(ns), "%s.api.example.com", n->name);

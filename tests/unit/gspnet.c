@@ -166,7 +166,7 @@ start(struct gspnet *n, int i, const struct gspnet_opts *o,
 	uint8_t pk[GSP_PK_LEN], sk[GSP_SK_LEN], seed[32], cert[GSP_CERT_MAX];
 	struct gsp_cert c;
 	size_t cert_len;
-	struct gsp_ip addr = { 4, { 198, 51, 100, (uint8_t)(10 + i) } };
+	struct ip_addr addr = { 4, { 198, 51, 100, (uint8_t)(10 + i) } };
 	char name[16], ns[64];
 
 	snprintf(name, sizeof(name), "lb%d", i + 1);

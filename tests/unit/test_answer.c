@@ -27,10 +27,10 @@
 #define C_IN 1
 #define C_CH 3
 
-static struct dns_addr
+static struct ip_addr
 addr(const char *text)
 {
-	struct dns_addr a = { 0 };
+	struct ip_addr a = { 0 };
 
 	if (inet_pton(AF_INET, text, a.bytes) == 1)
 		a.family = 4;
@@ -40,7 +40,7 @@ addr(const char *text)
 }
 
 struct fixture {
-	struct dns_addr self[2], lb1[1], lb2[2], p1[2], p2[1], many[40];
+	struct ip_addr self[2], lb1[1], lb2[2], p1[2], p2[1], many[40];
 	struct dns_spec_host ns[3];
 	struct dns_spec_host peers[2];
 	struct dns_spec_zone zone;
@@ -158,7 +158,7 @@ ask(const char *name, uint16_t type, const struct dnsq_opts *o)
 static void
 assert_addr(const struct dnsq_rr *rr, const char *text)
 {
-	struct dns_addr a = addr(text);
+	struct ip_addr a = addr(text);
 
 	assert_int_equal(rr->type, a.family == 4 ? T_A : T_AAAA);
 	assert_int_equal(rr->rdlen, a.family == 4 ? 4 : 16);

@@ -39,13 +39,14 @@ load_ok(const char *path)
 }
 
 static void
-assert_ip(const struct node_ipaddr *a, int family, const char *text)
+assert_ip(const struct ip_addr *a, int family, const char *text)
 {
 	uint8_t want[16] = { 0 };
 
 	assert_int_equal(a->family, family);
-	assert_int_equal(inet_pton(family, text, want), 1);
-	assert_memory_equal(a->bytes, want, family == AF_INET ? 4 : 16);
+	assert_int_equal(
+		inet_pton(family == 4 ? AF_INET : AF_INET6, text, want), 1);
+	assert_memory_equal(a->bytes, want, family == 4 ? 4 : 16);
 }
 
 static int
@@ -66,8 +67,8 @@ test_good_full(void **state)
 	assert_string_equal(c->path, DATA("good_full.yaml"));
 	assert_string_equal(c->node.name, "lb-1");
 	assert_int_equal(c->node.n_addrs, 2);
-	assert_ip(&c->node.addrs[0], AF_INET, "198.51.100.10");
-	assert_ip(&c->node.addrs[1], AF_INET6, "2001:db8::10");
+	assert_ip(&c->node.addrs[0], 4, "198.51.100.10");
+	assert_ip(&c->node.addrs[1], 6, "2001:db8::10");
 	assert_string_equal(c->node.ns_name, "lb1.example.com");
 	assert_string_equal(c->node.state_dir, "/var/lib/pmgtm");
 	assert_string_equal(c->node.key_file, "/etc/pmgtm/node.key");
@@ -96,8 +97,8 @@ test_good_full(void **state)
 	assert_int_equal(z->ns[0].n_addrs, 0);
 	assert_string_equal(z->ns[1].name, "lb2.api.example.com");
 	assert_int_equal(z->ns[1].n_addrs, 2);
-	assert_ip(&z->ns[1].addrs[0], AF_INET, "192.0.2.2");
-	assert_ip(&z->ns[1].addrs[1], AF_INET6, "2001:db8::2");
+	assert_ip(&z->ns[1].addrs[0], 4, "192.0.2.2");
+	assert_ip(&z->ns[1].addrs[1], 6, "2001:db8::2");
 	assert_string_equal(z->soa.rname, "ops.example.com");
 	assert_int_equal(z->soa.serial, 2024010101u);
 	assert_int_equal(z->soa.refresh, 600);
@@ -399,6 +400,19 @@ static const struct {
 	  "[1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7]}\n" DNS,
 	  ":1:30: 'node.addresses' has 17 entries, at most 16 are allowed" },
 	{ "node: {name: lb1, addresses: [192.0.2.1], ns_name: -}\n" DNS, NULL },
+	/* What peers refuse to hear announced is refused here already. */
+	{ "node: {name: lb1, addresses: [0.0.0.0]}\n" DNS,
+	  ":1:31: 'node.addresses[0]' cannot be a node's address: '0.0.0.0' "
+	  "(unspecified, broadcast or multicast)" },
+	{ "node: {name: lb1, addresses: [192.0.2.1, \"ff02::1\"]}\n" DNS,
+	  ":1:42: 'node.addresses[1]' cannot be a node's address: 'ff02::1' "
+	  "(unspecified, broadcast or multicast)" },
+	{ "node: {name: lb1, addresses: [255.255.255.255]}\n" DNS,
+	  ":1:31: 'node.addresses[0]' cannot be a node's address: "
+	  "'255.255.255.255' (unspecified, broadcast or multicast)" },
+	{ "node: {name: lb1, addresses: [192.0.2.1, 198.51.100.1, "
+	  "192.0.2.1]}\n" DNS,
+	  ":1:56: 'node.addresses[2]' repeats '192.0.2.1'" },
 	{ "node: [[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]\n",
 	  ":1:22: nested deeper than 16 levels" },
 	{ NODE DNS "---\n" NODE, ":3:1: only one YAML document is allowed" },
@@ -484,11 +498,11 @@ test_ipaddr(void **state)
 		const char *text;
 		int family;
 	} t[] = {
-		{ "192.0.2.1", AF_INET },
-		{ "0.0.0.0", AF_INET },
-		{ "::", AF_INET6 },
-		{ "2001:db8::1", AF_INET6 },
-		{ "::ffff:192.0.2.1", AF_INET6 },
+		{ "192.0.2.1", 4 },
+		{ "0.0.0.0", 4 },
+		{ "::", 6 },
+		{ "2001:db8::1", 6 },
+		{ "::ffff:192.0.2.1", 6 },
 		{ "192.0.2.256", 0 },
 		{ "192.0.2", 0 },
 		{ "192.0.2.1.5", 0 },
@@ -499,7 +513,7 @@ test_ipaddr(void **state)
 		{ "lb1.example.com", 0 },
 		{ "192.0.2.1:53", 0 },
 	};
-	struct node_ipaddr a;
+	struct ip_addr a;
 	size_t i;
 
 	(void)state;

@@ -72,7 +72,7 @@ fake_clock(void *ctx)
 static struct dns_view *
 view_new(const char *self)
 {
-	struct dns_addr me = { .family = 4 };
+	struct ip_addr me = { .family = 4 };
 	struct dns_spec_host ns = { "lb1." ZONE, &me, 1 };
 	struct dns_spec_zone z = {
 		.name = ZONE,

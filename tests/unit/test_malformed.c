@@ -94,7 +94,7 @@ static struct dns_view *view;
 static int
 setup(void **state)
 {
-	static const struct dns_addr self = { 4, { 192, 0, 2, 10 } };
+	static const struct ip_addr self = { 4, { 192, 0, 2, 10 } };
 	static const struct dns_spec_host ns = { "ns.example.net", NULL, 0 };
 	static const struct dns_spec_zone zone = {
 		.name = "api.example.com",

@@ -18,10 +18,10 @@
 #include "node/config/config.h"
 #include "node/dns/view_build.h"
 
-static struct dns_addr
+static struct ip_addr
 v4(uint8_t last)
 {
-	struct dns_addr a = { 4, { 192, 0, 2, last } };
+	struct ip_addr a = { 4, { 192, 0, 2, last } };
 	return a;
 }
 
@@ -38,7 +38,7 @@ ns_answer(const struct claim *claims, size_t n, struct dnsq_resp *r,
 	struct node_config *cfg = NULL;
 	struct dns_view *view = NULL;
 	struct node_peer peers[8];
-	struct dns_addr addrs[8];
+	struct ip_addr addrs[8];
 	struct dns_cookie_secrets secrets;
 	uint8_t q[512];
 	char err[512];
