@@ -239,6 +239,15 @@ bool gsp_drained(const struct gsp *g, struct gsp_now now, const char *name);
  * cluster.min_active is checked against. */
 size_t gsp_active_count(const struct gsp *g, struct gsp_now now);
 
+/* The cluster.min_active rule, written once for pmgtmctl drain and for
+ * auto-drain: draining one of @active active members leaves @active - 1,
+ * which must not fall below @min_active. */
+static inline bool
+gsp_drain_leaves_enough(size_t active, uint32_t min_active)
+{
+	return active > 0 && active - 1 >= min_active;
+}
+
 /* A digest of all intents held (targets and versions): equal on two nodes
  * when they hold the same intents. Every packet carries the sender's, so
  * gsp_peer_digest() tells who has caught up. */

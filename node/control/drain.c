@@ -206,11 +206,12 @@ static int
 refuse_min_active(const struct node_cmd_env *env, const struct drain_args *a,
 		  struct gsp_now now, char *err, size_t errlen)
 {
-	size_t left = gsp_active_count(env->g, now) - 1;
+	size_t active = gsp_active_count(env->g, now);
 	uint32_t min = env->cfg->cluster.min_active;
 
-	if (left >= min)
+	if (gsp_drain_leaves_enough(active, min))
 		return 0;
+	size_t left = active ? active - 1 : 0;
 	snprintf(err, errlen,
 		 "refused: draining %s would leave %zu active member%s "
 		 "(cluster.min_active is %" PRIu32 "); use --force",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gossip/gossip.h"
 #include "node/config/config.h"
 
 void
@@ -89,7 +90,7 @@ decide(struct node_autodrain_policy *p, const struct node_autodrain_input *in)
 	snprintf(a.reason, sizeof(a.reason), "health check '%s' failed: %s",
 		 in->down_name, in->down_detail ? in->down_detail : "");
 	/* This node counts among the active ones until it drains. */
-	if (in->active <= in->min_active) {
+	if (!gsp_drain_leaves_enough(in->active, in->min_active)) {
 		a.what = NODE_AUTODRAIN_HELD;
 		a.first = !p->held;
 		p->held = true;
