@@ -18,21 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#include "common/errf.h"
 
 /* Moves @tmp to @path without ever replacing an existing @path: the
  * kernel's no-replace rename, or on file systems without it a hard link
@@ -79,8 +65,8 @@ node_file_write(const char *path, const void *data, size_t len, mode_t mode,
 		size_t dl = base == path ? 1 : (size_t)(base - path);
 
 		if (dl >= sizeof(dir))
-			return fail(err, errlen, -ENAMETOOLONG,
-				    "%s: path too long", path);
+			return cmn_errf(err, errlen, -ENAMETOOLONG,
+					"%s: path too long", path);
 		memcpy(dir, path, dl);
 		dir[dl] = '\0';
 		base++;
@@ -89,20 +75,23 @@ node_file_write(const char *path, const void *data, size_t len, mode_t mode,
 		base = path;
 	}
 	if (!*base)
-		return fail(err, errlen, -EINVAL, "%s: not a file name", path);
+		return cmn_errf(err, errlen, -EINVAL, "%s: not a file name",
+				path);
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base) >=
 	    sizeof(tmp))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long",
-			    path);
+		return cmn_errf(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				path);
 	if (!(flags & NODE_WRITE_FORCE) && access(path, F_OK) == 0)
-		return fail(err, errlen, -EEXIST, "%s already exists", path);
+		return cmn_errf(err, errlen, -EEXIST, "%s already exists",
+				path);
 
 	/* mkostemp: O_CREAT | O_EXCL, mode 0600 whatever the umask */
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
-		return fail(err, errlen, rc, "cannot create a file in %s: %s",
-			    dir, strerror(-rc));
+		return cmn_errf(err, errlen, rc,
+				"cannot create a file in %s: %s", dir,
+				strerror(-rc));
 	}
 	rc = fchmod(fd, mode) < 0 ? -errno : 0;
 	while (rc == 0 && off < len) {
@@ -127,14 +116,16 @@ node_file_write(const char *path, const void *data, size_t len, mode_t mode,
 	if (rc) {
 		unlink(tmp);
 		if (rc == -EEXIST)
-			return fail(err, errlen, rc, "%s already exists", path);
-		return fail(err, errlen, rc, "cannot write %s: %s", path,
-			    strerror(-rc));
+			return cmn_errf(err, errlen, rc, "%s already exists",
+					path);
+		return cmn_errf(err, errlen, rc, "cannot write %s: %s", path,
+				strerror(-rc));
 	}
 	rc = fsync_dir(dir);
 	if (rc)
-		return fail(err, errlen, rc, "%s: cannot sync directory %s: %s",
-			    path, dir, strerror(-rc));
+		return cmn_errf(err, errlen, rc,
+				"%s: cannot sync directory %s: %s", path, dir,
+				strerror(-rc));
 	return 0;
 }
 

@@ -15,24 +15,10 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "common/errf.h"
+
 /* Larger than any key file or certificate, with room for editors' noise. */
 #define FILE_MAX 4096
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static const struct {
 	const char *header;
@@ -88,7 +74,7 @@ node_keytext_parse(const char *text, size_t len, const char *header,
 	if (!want)
 		want = header;
 	if (memchr(text, '\0', len))
-		return fail(err, errlen, -EBADMSG, "not a text file");
+		return cmn_errf(err, errlen, -EBADMSG, "not a text file");
 	nl = memchr(text, '\n', len);
 	hl = nl ? (size_t)(nl - text) : len;
 	if (hl && text[hl - 1] == '\r')
@@ -96,17 +82,18 @@ node_keytext_parse(const char *text, size_t len, const char *header,
 	if (hl != strlen(header) || memcmp(text, header, hl)) {
 		what = kind_name(text, hl);
 		if (what)
-			return fail(err, errlen, -EBADMSG, "this is %s, not %s",
-				    what, want);
+			return cmn_errf(err, errlen, -EBADMSG,
+					"this is %s, not %s", what, want);
 		if (hl >= 6 && !memcmp(text, "pmgtm-", 6))
-			return fail(err, errlen, -EBADMSG,
-				    "unknown key file kind '%.*s' (expected "
-				    "'%s')",
-				    (int)(hl > 40 ? 40 : hl), text, header);
-		return fail(err, errlen, -EBADMSG,
-			    "not a pmgtm key file (the first line should "
-			    "be '%s')",
-			    header);
+			return cmn_errf(
+				err, errlen, -EBADMSG,
+				"unknown key file kind '%.*s' (expected "
+				"'%s')",
+				(int)(hl > 40 ? 40 : hl), text, header);
+		return cmn_errf(err, errlen, -EBADMSG,
+				"not a pmgtm key file (the first line should "
+				"be '%s')",
+				header);
 	}
 	b64 = nl ? nl + 1 : text + len;
 	end = text + len;
@@ -116,10 +103,10 @@ node_keytext_parse(const char *text, size_t len, const char *header,
 			       &got, NULL, sodium_base64_VARIANT_ORIGINAL);
 	if (rc != 0 || got != keylen) {
 		sodium_memzero(key, keylen);
-		return fail(err, errlen, -EBADMSG,
-			    "the second line is not the base64 of a "
-			    "%zu-byte key",
-			    keylen);
+		return cmn_errf(err, errlen, -EBADMSG,
+				"the second line is not the base64 of a "
+				"%zu-byte key",
+				keylen);
 	}
 	return 0;
 }
@@ -139,25 +126,26 @@ read_small(const char *path, bool secret, char *buf, size_t cap, size_t *len,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		e = errno;
-		return fail(err, errlen, -e, "%s: %s", path, strerror(e));
+		return cmn_errf(err, errlen, -e, "%s: %s", path, strerror(e));
 	}
 	if (fstat(fd, &st) < 0) {
 		e = errno;
 		close(fd);
-		return fail(err, errlen, -e, "%s: %s", path, strerror(e));
+		return cmn_errf(err, errlen, -e, "%s: %s", path, strerror(e));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: not a regular file",
-			    path);
+		return cmn_errf(err, errlen, -EINVAL, "%s: not a regular file",
+				path);
 	}
 	if (secret && (st.st_mode & 077)) {
 		close(fd);
-		return fail(err, errlen, -EPERM,
-			    "key file %s is %s by group or others (mode "
-			    "%04o); chmod 600 it",
-			    path, (st.st_mode & 044) ? "readable" : "writable",
-			    (unsigned)(st.st_mode & 07777));
+		return cmn_errf(err, errlen, -EPERM,
+				"key file %s is %s by group or others (mode "
+				"%04o); chmod 600 it",
+				path,
+				(st.st_mode & 044) ? "readable" : "writable",
+				(unsigned)(st.st_mode & 07777));
 	}
 	while (*len < cap) {
 		n = read(fd, buf + *len, cap - *len);
@@ -166,8 +154,8 @@ read_small(const char *path, bool secret, char *buf, size_t cap, size_t *len,
 		if (n < 0) {
 			e = errno;
 			close(fd);
-			return fail(err, errlen, -e, "%s: %s", path,
-				    strerror(e));
+			return cmn_errf(err, errlen, -e, "%s: %s", path,
+					strerror(e));
 		}
 		if (n == 0)
 			break;
@@ -175,9 +163,9 @@ read_small(const char *path, bool secret, char *buf, size_t cap, size_t *len,
 	}
 	close(fd);
 	if (*len == cap)
-		return fail(err, errlen, -EFBIG,
-			    "%s: too large for a pmgtm key or certificate",
-			    path);
+		return cmn_errf(err, errlen, -EFBIG,
+				"%s: too large for a pmgtm key or certificate",
+				path);
 	return 0;
 }
 
@@ -195,7 +183,7 @@ keyfile_load(const char *path, const char *header, bool secret, uint8_t *key,
 		rc = node_keytext_parse(text, len, header, key, keylen, why,
 					sizeof(why));
 		if (rc)
-			fail(err, errlen, rc, "%s: %s", path, why);
+			cmn_errf(err, errlen, rc, "%s: %s", path, why);
 	}
 	sodium_memzero(text, sizeof(text));
 	return rc;
@@ -217,10 +205,11 @@ secret_key_check(const char *path, const uint8_t sk[GSP_SK_LEN], char *err,
 	sodium_memzero(seed, sizeof(seed));
 	sodium_memzero(sk2, sizeof(sk2));
 	if (bad)
-		return fail(err, errlen, -EBADMSG,
-			    "%s: corrupt key (the public half does not match "
-			    "the secret half)",
-			    path);
+		return cmn_errf(
+			err, errlen, -EBADMSG,
+			"%s: corrupt key (the public half does not match "
+			"the secret half)",
+			path);
 	return 0;
 }
 
@@ -272,8 +261,8 @@ node_cert_load(const char *path, struct gsp_cert *c, char *err, size_t errlen)
 		return rc;
 	rc = gsp_cert_decode((const uint8_t *)buf, len, c);
 	if (rc)
-		return fail(err, errlen, rc,
-			    "%s: not a valid pmgtm certificate", path);
+		return cmn_errf(err, errlen, rc,
+				"%s: not a valid pmgtm certificate", path);
 	return 0;
 }
 
@@ -286,7 +275,7 @@ keyfile_save(const char *path, const char *header, const uint8_t *key,
 
 	n = node_keytext_format(header, key, keylen, text, sizeof(text));
 	if (n < 0)
-		return fail(err, errlen, n, "%s: key too large", path);
+		return cmn_errf(err, errlen, n, "%s: key too large", path);
 	rc = node_file_write(path, text, (size_t)n, mode, flags, err, errlen);
 	sodium_memzero(text, sizeof(text));
 	return rc;
@@ -326,8 +315,8 @@ node_cert_save(const char *path, const struct gsp_cert *c, int flags, char *err,
 
 	rc = gsp_cert_encode(c, buf, sizeof(buf), &len);
 	if (rc)
-		return fail(err, errlen, rc,
-			    "%s: cannot encode certificate: %s", path,
-			    strerror(-rc));
+		return cmn_errf(err, errlen, rc,
+				"%s: cannot encode certificate: %s", path,
+				strerror(-rc));
 	return node_file_write(path, buf, len, 0644, flags, err, errlen);
 }
