@@ -45,23 +45,11 @@ int
 cmn_unpack_one(msgpack_unpacked *up, const uint8_t *buf, size_t len,
 	       size_t max_objects, const char **why)
 {
-	const char *dummy;
-	size_t off = 0;
+	int r = gsp_msgpack_unpack(up, buf, len, max_objects);
 
-	if (!why)
-		why = &dummy;
-	if (gsp_msgpack_scan(buf, len, max_objects)) {
-		*why = "not exactly one well-formed msgpack object";
-		return -EBADMSG;
-	}
-	msgpack_unpacked_init(up);
-	if (msgpack_unpack_next(up, (const char *)buf, len, &off) !=
-		    MSGPACK_UNPACK_SUCCESS ||
-	    off != len) {
-		/* e.g. nested deeper than msgpack-c's stack */
-		msgpack_unpacked_destroy(up);
-		*why = "msgpack object not readable";
-		return -EBADMSG;
-	}
-	return 0;
+	if (r && why)
+		*why = r == -EBADMSG
+			       ? "not exactly one well-formed msgpack object"
+			       : "msgpack object not readable";
+	return r ? -EBADMSG : 0;
 }

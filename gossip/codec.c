@@ -317,22 +317,29 @@ get_array(const msgpack_object *o, uint32_t n)
 	return o->via.array.ptr;
 }
 
-/* Unpacks exactly one object filling @buf; trailing bytes are an error. */
-static int
-unpack_all(msgpack_unpacked *up, const uint8_t *buf, size_t len)
+int
+gsp_msgpack_unpack(msgpack_unpacked *up, const uint8_t *buf, size_t len,
+		   size_t max_objects)
 {
 	size_t off = 0;
 
-	if (gsp_msgpack_scan(buf, len, GSP_MSG_OBJECTS_MAX))
+	if (gsp_msgpack_scan(buf, len, max_objects))
 		return -EBADMSG;
 	msgpack_unpacked_init(up);
 	if (msgpack_unpack_next(up, (const char *)buf, len, &off) !=
 		    MSGPACK_UNPACK_SUCCESS ||
 	    off != len) {
 		msgpack_unpacked_destroy(up);
-		return -EBADMSG;
+		return -EPROTO;
 	}
 	return 0;
+}
+
+static int
+unpack_all(msgpack_unpacked *up, const uint8_t *buf, size_t len)
+{
+	return gsp_msgpack_unpack(up, buf, len, GSP_MSG_OBJECTS_MAX) ? -EBADMSG
+								     : 0;
 }
 
 /* signed(x): [bin tbs, bin sig(64)] */

@@ -206,6 +206,15 @@ __attribute__((warn_unused_result)) int gsp_msgpack_bounded(const uint8_t *buf,
 __attribute__((warn_unused_result)) int
 gsp_msgpack_scan(const uint8_t *buf, size_t len, size_t max_objects);
 
+/* Unpacks exactly the one object filling @buf, after gsp_msgpack_scan():
+ * 0 (destroy @up after use), -EBADMSG when the bytes are not one bounded
+ * object, -EPROTO when msgpack-c cannot read it (nested deeper than its
+ * stack); @up needs no destroy on error. */
+__attribute__((warn_unused_result)) int gsp_msgpack_unpack(msgpack_unpacked *up,
+							   const uint8_t *buf,
+							   size_t len,
+							   size_t max_objects);
+
 /* Whether @name is a host name usable as an NS name: LDH labels (and
  * '_'), 1-63 bytes each, 253 in all, an optional final dot. */
 bool gsp_dname_valid(const char *name);
