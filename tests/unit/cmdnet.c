@@ -187,6 +187,17 @@ cmdnet_run(const struct node_cmd_env *env, const char *cmd,
 }
 
 struct cmdnet_reply *
+cmdnet_ok(const struct node_cmd_env *env, const char *cmd)
+{
+	struct cmdnet_reply *r = cmdnet_run(env, cmd, NULL, 0, NULL);
+
+	if (r->code != CTL_OK)
+		fail_msg("%s: code %d: %s", cmd, r->code, r->err);
+	assert_non_null(r->d);
+	return r;
+}
+
+struct cmdnet_reply *
 cmdnet_call(struct cmdnet *n, int i, const char *cmd,
 	    const struct cmdnet_arg *args, size_t n_args, const char *user)
 {

@@ -78,6 +78,10 @@ struct cmdnet_reply *cmdnet_run(const struct node_cmd_env *env, const char *cmd,
 				const struct cmdnet_arg *args, size_t n_args,
 				const char *user);
 
+/* cmdnet_run() of @cmd without arguments, which must answer CTL_OK with
+ * data. */
+struct cmdnet_reply *cmdnet_ok(const struct node_cmd_env *env, const char *cmd);
+
 /* cmdnet_run() in node @i's environment. */
 struct cmdnet_reply *cmdnet_call(struct cmdnet *n, int i, const char *cmd,
 				 const struct cmdnet_arg *args, size_t n_args,

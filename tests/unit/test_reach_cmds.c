@@ -89,24 +89,12 @@ teardown(void **state)
 
 /* --- the command's answer --- */
 
-/* Runs "reachability" in @env; it must succeed. */
-static struct cmdnet_reply *
-run_env(const struct node_cmd_env *env)
-{
-	struct cmdnet_reply *r = cmdnet_run(env, "reachability", NULL, 0, NULL);
-
-	if (r->code != CTL_OK)
-		fail_msg("reachability: code %d: %s", r->code, r->err);
-	assert_non_null(r->d);
-	return r;
-}
-
 static struct cmdnet_reply *
 reach(struct net *n, int i)
 {
 	struct node_cmd_env env = cmdnet_env(n->cn, i);
 
-	return run_env(&env);
+	return cmdnet_ok(&env, "reachability");
 }
 
 static bool
@@ -179,7 +167,7 @@ test_standalone(void **state)
 	struct net *n = *state;
 	struct node_cmd_env env = { .cfg = cmdnet_config(n->cn, 0),
 				    .now_ms = 1000 };
-	struct cmdnet_reply *r = run_env(&env);
+	struct cmdnet_reply *r = cmdnet_ok(&env, "reachability");
 
 	assert_int_equal(r->d->type, MSGPACK_OBJECT_MAP);
 	assert_int_equal(r->d->via.map.size, 2);
