@@ -16,28 +16,21 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "gossip/gossip.h"
-#include "node/config/config.h"
 #include "node/control/server.h"
 #include "node/control/commands.h"
 #include "node/control/reach.h"
 #include "common/ctl_proto.h"
 
-#include "gspnet.h"
-
-#ifndef PMGTM_TEST_DATA
-#error "PMGTM_TEST_DATA must point to tests/data"
-#endif
+#include "cmdnet.h"
 
 #define N 3
 
-/* --- three nodes on a virtual clock (tests/unit/gspnet.h) --- */
+/* --- three nodes on a virtual clock (tests/unit/cmdnet.h) --- */
 
 struct net {
-	struct gspnet *gn;
-	struct node_config *cfg[N];
+	struct cmdnet *cn;
 	/* GSP_EV_SPLIT events seen by node i about node j: starts (or
 	 * changes of who cannot reach it) and heals. */
 	int split_on[N][N], split_off[N][N];
@@ -66,20 +59,6 @@ count_split(void *ctx, int i, const struct gsp_event *ev)
 		n->split_off[i][t]++;
 }
 
-static void
-load_config(struct net *n, int i)
-{
-	char name[16], err[512];
-
-	snprintf(name, sizeof(name), "lb%d", i + 1); /* as gspnet names it */
-	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &n->cfg[i],
-			     err, sizeof(err)))
-		fail_msg("%s", err);
-	free(n->cfg[i]->node.name);
-	n->cfg[i]->node.name = strdup(name);
-	assert_non_null(n->cfg[i]->node.name);
-}
-
 static int
 setup(void **state)
 {
@@ -92,13 +71,8 @@ setup(void **state)
 				       .rnd = 7,
 				       .on_event = count_split,
 				       .event_ctx = n };
-	n->gn = gspnet_new(&o);
-	for (int i = 0; i < N; i++)
-		load_config(n, i);
-	for (int i = 1; i < N; i++)
-		gspnet_join(n->gn, i, 0);
 	/* Five probe rounds, and a row publication period. */
-	gspnet_run(n->gn, 6000);
+	n->cn = cmdnet_new(&o, 6000);
 	*state = n;
 	return 0;
 }
@@ -108,103 +82,19 @@ teardown(void **state)
 {
 	struct net *n = *state;
 
-	gspnet_free(n->gn);
-	for (int i = 0; i < N; i++)
-		node_config_free(n->cfg[i]);
+	cmdnet_free(n->cn);
 	free(n);
 	return 0;
 }
 
 /* --- the command's answer --- */
 
-struct reply {
-	struct ctl_buf buf;
-	msgpack_unpacked up;
-	const msgpack_object *d;
-};
-
-/* Runs "reachability" on @env through the command table. */
-static struct reply *
-run_env(const struct node_cmd_env *env)
-{
-	struct reply *r = calloc(1, sizeof(*r));
-	msgpack_object args = { .type = MSGPACK_OBJECT_MAP };
-	struct ctl_peer who = { .uid = 1000 };
-	char err[CTL_ERROR_MAX] = "";
-	msgpack_packer pk;
-
-	assert_non_null(r);
-	ctl_buf_init(&r->buf, CTL_FRAME_MAX);
-	ctl_packer_init(&pk, &r->buf);
-	int code = node_cmd_run(env, "reachability", &args, &who, &pk, err,
-				sizeof(err));
-	size_t off = 0;
-
-	if (code != CTL_OK)
-		fail_msg("reachability: code %d: %s", code, err);
-	assert_int_equal(r->buf.err, 0);
-	msgpack_unpacked_init(&r->up);
-	assert_int_equal(msgpack_unpack_next(&r->up, (const char *)r->buf.data,
-					     r->buf.len, &off),
-			 MSGPACK_UNPACK_SUCCESS);
-	assert_int_equal(off, r->buf.len); /* exactly one object */
-	r->d = &r->up.data;
-	return r;
-}
-
-static struct reply *
+static struct cmdnet_reply *
 reach(struct net *n, int i)
 {
-	struct node_cmd_env env = {
-		.cfg = n->cfg[i],
-		.g = gspnet_gsp(n->gn, i),
-		.now_ms = gspnet_now(n->gn).ms,
-		.serving = true,
-		.unix_s = gspnet_now(n->gn).unix_s,
-	};
+	struct node_cmd_env env = cmdnet_env(n->cn, i);
 
-	return run_env(&env);
-}
-
-static void
-reply_free(struct reply *r)
-{
-	msgpack_unpacked_destroy(&r->up);
-	ctl_buf_fini(&r->buf);
-	free(r);
-}
-
-static const msgpack_object *
-get(const msgpack_object *map, const char *key)
-{
-	const msgpack_object *v = ctl_map_get(map, key);
-
-	if (!v)
-		fail_msg("no key '%s'", key);
-	return v;
-}
-
-static const msgpack_object *
-list(const msgpack_object *map, const char *key)
-{
-	const msgpack_object *v = get(map, key);
-
-	assert_int_equal(v->type, MSGPACK_OBJECT_ARRAY);
-	return v;
-}
-
-static bool
-boolean(const msgpack_object *o)
-{
-	assert_int_equal(o->type, MSGPACK_OBJECT_BOOLEAN);
-	return o->via.boolean;
-}
-
-static double
-num(const msgpack_object *o)
-{
-	assert_int_equal(o->type, MSGPACK_OBJECT_FLOAT64);
-	return o->via.f64;
+	return cmdnet_ok(&env, "reachability");
 }
 
 static bool
@@ -213,27 +103,11 @@ is_nil(const msgpack_object *o)
 	return o->type == MSGPACK_OBJECT_NIL;
 }
 
-static void
-assert_str(const msgpack_object *o, const char *s)
-{
-	if (!ctl_str_eq(o, s))
-		fail_msg("expected the string '%s'", s);
-}
-
-/* The element of @arr whose @key is @name; NULL when none. */
-static const msgpack_object *
-find(const msgpack_object *arr, const char *key, const char *name)
-{
-	for (uint32_t i = 0; i < arr->via.array.size; i++)
-		if (ctl_str_eq(get(&arr->via.array.ptr[i], key), name))
-			return &arr->via.array.ptr[i];
-	return NULL;
-}
-
 static const msgpack_object *
 observer(const msgpack_object *d, const char *name)
 {
-	const msgpack_object *o = find(list(d, "observers"), "name", name);
+	const msgpack_object *o =
+		mp_find(mp_array(d, "observers"), "name", name);
 
 	if (!o)
 		fail_msg("no row of observer %s", name);
@@ -245,7 +119,7 @@ static const msgpack_object *
 peer(const msgpack_object *d, const char *obs, const char *name)
 {
 	const msgpack_object *p =
-		find(list(observer(d, obs), "peers"), "name", name);
+		mp_find(mp_array(observer(d, obs), "peers"), "name", name);
 
 	if (!p)
 		fail_msg("%s's row has no cell for %s", obs, name);
@@ -267,22 +141,22 @@ assert_cell_shape(const msgpack_object *p)
 {
 	assert_int_equal(p->type, MSGPACK_OBJECT_MAP);
 	assert_int_equal(p->via.map.size, 8);
-	assert_int_equal(get(p, "name")->type, MSGPACK_OBJECT_STR);
-	bool reachable = boolean(get(p, "reachable"));
-	const msgpack_object *path = get(p, "path");
+	assert_int_equal(mp_get(p, "name")->type, MSGPACK_OBJECT_STR);
+	bool reachable = mp_bool(mp_get(p, "reachable"));
+	const msgpack_object *path = mp_get(p, "path");
 	assert_true(reachable ? ctl_str_eq(path, "direct")
 			      : ctl_str_eq(path, "indirect") ||
 					ctl_str_eq(path, "none"));
-	double loss = num(get(p, "loss"));
+	double loss = mp_f64(mp_get(p, "loss"));
 	assert_true(loss >= 0.0 && loss <= 1.0);
 	const char *const opt[] = { "rtt_ms", "p50_ms", "p99_ms",
 				    "last_ack_s" };
 	for (size_t i = 0; i < 4; i++) {
-		const msgpack_object *v = get(p, opt[i]);
-		assert_true(is_nil(v) || num(v) >= 0.0);
+		const msgpack_object *v = mp_get(p, opt[i]);
+		assert_true(is_nil(v) || mp_f64(v) >= 0.0);
 	}
 	if (!reachable)
-		assert_true(is_nil(get(p, "rtt_ms")));
+		assert_true(is_nil(mp_get(p, "rtt_ms")));
 }
 
 /* --- tests --- */
@@ -291,14 +165,15 @@ static void
 test_standalone(void **state)
 {
 	struct net *n = *state;
-	struct node_cmd_env env = { .cfg = n->cfg[0], .now_ms = 1000 };
-	struct reply *r = run_env(&env);
+	struct node_cmd_env env = { .cfg = cmdnet_config(n->cn, 0),
+				    .now_ms = 1000 };
+	struct cmdnet_reply *r = cmdnet_ok(&env, "reachability");
 
 	assert_int_equal(r->d->type, MSGPACK_OBJECT_MAP);
 	assert_int_equal(r->d->via.map.size, 2);
-	assert_int_equal(list(r->d, "observers")->via.array.size, 0);
-	assert_int_equal(list(r->d, "split_views")->via.array.size, 0);
-	reply_free(r);
+	assert_int_equal(mp_array(r->d, "observers")->via.array.size, 0);
+	assert_int_equal(mp_array(r->d, "split_views")->via.array.size, 0);
+	cmdnet_reply_free(r);
 }
 
 static void
@@ -307,8 +182,8 @@ test_healthy(void **state)
 	struct net *n = *state;
 
 	for (int i = 0; i < N; i++) {
-		struct reply *r = reach(n, i);
-		const msgpack_object *obs = list(r->d, "observers");
+		struct cmdnet_reply *r = reach(n, i);
+		const msgpack_object *obs = mp_array(r->d, "observers");
 		char self[8];
 
 		snprintf(self, sizeof(self), "lb%d", i + 1);
@@ -316,37 +191,39 @@ test_healthy(void **state)
 		assert_int_equal(obs->via.array.size, N);
 		/* Our own live row first. */
 		const msgpack_object *o0 = &obs->via.array.ptr[0];
-		assert_str(get(o0, "name"), self);
-		assert_true(boolean(get(o0, "self")));
-		assert_true(num(get(o0, "age_s")) == 0.0);
-		assert_false(boolean(get(o0, "stale")));
+		assert_str(mp_get(o0, "name"), self);
+		assert_true(mp_bool(mp_get(o0, "self")));
+		assert_true(mp_f64(mp_get(o0, "age_s")) == 0.0);
+		assert_false(mp_bool(mp_get(o0, "stale")));
 		for (uint32_t k = 0; k < obs->via.array.size; k++) {
 			const msgpack_object *o = &obs->via.array.ptr[k];
-			const msgpack_object *peers = list(o, "peers");
+			const msgpack_object *peers = mp_array(o, "peers");
 			assert_int_equal(o->via.map.size, 5);
-			assert_true(boolean(get(o, "self")) == (k == 0));
-			assert_false(boolean(get(o, "stale")));
+			assert_true(mp_bool(mp_get(o, "self")) == (k == 0));
+			assert_false(mp_bool(mp_get(o, "stale")));
 			/* A period (5 s), whole seconds, and the way. */
-			assert_true(num(get(o, "age_s")) <= 7.0);
+			assert_true(mp_f64(mp_get(o, "age_s")) <= 7.0);
 			assert_int_equal(peers->via.array.size, N - 1);
 			for (uint32_t c = 0; c < peers->via.array.size; c++) {
 				const msgpack_object *p =
 					&peers->via.array.ptr[c];
 				assert_cell_shape(p);
-				assert_true(boolean(get(p, "reachable")));
-				assert_str(get(p, "path"), "direct");
+				assert_true(mp_bool(mp_get(p, "reachable")));
+				assert_str(mp_get(p, "path"), "direct");
 				/* 2 ms each way. */
-				double rtt = num(get(p, "rtt_ms"));
+				double rtt = mp_f64(mp_get(p, "rtt_ms"));
 				assert_true(fabs(rtt - 4.0) < 0.5);
-				assert_true(fabs(num(get(p, "p50_ms")) - 4.0) <
-					    0.5);
-				assert_true(num(get(p, "p99_ms")) >= 3.5);
-				assert_true(num(get(p, "loss")) == 0.0);
-				assert_true(num(get(p, "last_ack_s")) < 3.0);
+				assert_true(fabs(mp_f64(mp_get(p, "p50_ms")) -
+						 4.0) < 0.5);
+				assert_true(mp_f64(mp_get(p, "p99_ms")) >= 3.5);
+				assert_true(mp_f64(mp_get(p, "loss")) == 0.0);
+				assert_true(mp_f64(mp_get(p, "last_ack_s")) <
+					    3.0);
 			}
 		}
-		assert_int_equal(list(r->d, "split_views")->via.array.size, 0);
-		reply_free(r);
+		assert_int_equal(mp_array(r->d, "split_views")->via.array.size,
+				 0);
+		cmdnet_reply_free(r);
 	}
 	for (int i = 0; i < N; i++)
 		for (int t = 0; t < N; t++)
@@ -360,42 +237,46 @@ static void
 test_one_way_cut(void **state)
 {
 	struct net *n = *state;
-	gspnet_cut(n->gn, 0, 2, true);
-	gspnet_run(n->gn, 15000);
+	gspnet_cut(cmdnet_gspnet(n->cn), 0, 2, true);
+	gspnet_run(cmdnet_gspnet(n->cn), 15000);
 	for (int i = 0; i < N; i++) {
-		struct reply *r = reach(n, i);
+		struct cmdnet_reply *r = reach(n, i);
 		const msgpack_object *d = r->d;
 
-		assert_int_equal(list(d, "observers")->via.array.size, N);
+		assert_int_equal(mp_array(d, "observers")->via.array.size, N);
 		const msgpack_object *c = peer(d, "lb1", "lb3");
 		assert_cell_shape(c);
-		assert_false(boolean(get(c, "reachable")));
-		assert_str(get(c, "path"), "indirect");
-		assert_true(is_nil(get(c, "rtt_ms")));
-		assert_true(num(get(c, "loss")) > 0.0);
+		assert_false(mp_bool(mp_get(c, "reachable")));
+		assert_str(mp_get(c, "path"), "indirect");
+		assert_true(is_nil(mp_get(c, "rtt_ms")));
+		assert_true(mp_f64(mp_get(c, "loss")) > 0.0);
 		/* Acked before the cut: an age, not nil. */
-		assert_true(num(get(c, "last_ack_s")) > 3.0);
+		assert_true(mp_f64(mp_get(c, "last_ack_s")) > 3.0);
 		c = peer(d, "lb3", "lb1");
-		assert_false(boolean(get(c, "reachable")));
-		assert_str(get(c, "path"), "indirect");
-		assert_true(boolean(get(peer(d, "lb2", "lb3"), "reachable")));
-		assert_true(boolean(get(peer(d, "lb2", "lb1"), "reachable")));
-		assert_true(boolean(get(peer(d, "lb1", "lb2"), "reachable")));
-		assert_true(boolean(get(peer(d, "lb3", "lb2"), "reachable")));
+		assert_false(mp_bool(mp_get(c, "reachable")));
+		assert_str(mp_get(c, "path"), "indirect");
+		assert_true(
+			mp_bool(mp_get(peer(d, "lb2", "lb3"), "reachable")));
+		assert_true(
+			mp_bool(mp_get(peer(d, "lb2", "lb1"), "reachable")));
+		assert_true(
+			mp_bool(mp_get(peer(d, "lb1", "lb2"), "reachable")));
+		assert_true(
+			mp_bool(mp_get(peer(d, "lb3", "lb2"), "reachable")));
 
-		const msgpack_object *splits = list(d, "split_views");
+		const msgpack_object *splits = mp_array(d, "split_views");
 		assert_int_equal(splits->via.array.size, 2);
-		const msgpack_object *s = find(splits, "target", "lb3");
+		const msgpack_object *s = mp_find(splits, "target", "lb3");
 		assert_non_null(s);
 		assert_int_equal(s->via.map.size, 3);
-		assert_only(get(s, "reachable_from"), "lb2");
-		assert_only(get(s, "unreachable_from"), "lb1");
-		s = find(splits, "target", "lb1");
+		assert_only(mp_get(s, "reachable_from"), "lb2");
+		assert_only(mp_get(s, "unreachable_from"), "lb1");
+		s = mp_find(splits, "target", "lb1");
 		assert_non_null(s);
-		assert_only(get(s, "reachable_from"), "lb2");
-		assert_only(get(s, "unreachable_from"), "lb3");
-		assert_null(find(splits, "target", "lb2"));
-		reply_free(r);
+		assert_only(mp_get(s, "reachable_from"), "lb2");
+		assert_only(mp_get(s, "unreachable_from"), "lb3");
+		assert_null(mp_find(splits, "target", "lb2"));
+		cmdnet_reply_free(r);
 	}
 	/* One split view per target on every node: no flapping. */
 	for (int i = 0; i < N; i++) {
@@ -406,25 +287,26 @@ test_one_way_cut(void **state)
 	}
 
 	/* Heal: every cell reachable again, no split view left. */
-	gspnet_cut(n->gn, 0, 2, false);
-	gspnet_run(n->gn, 10000);
+	gspnet_cut(cmdnet_gspnet(n->cn), 0, 2, false);
+	gspnet_run(cmdnet_gspnet(n->cn), 10000);
 	for (int i = 0; i < N; i++) {
-		struct reply *r = reach(n, i);
-		const msgpack_object *obs = list(r->d, "observers");
+		struct cmdnet_reply *r = reach(n, i);
+		const msgpack_object *obs = mp_array(r->d, "observers");
 		for (uint32_t k = 0; k < obs->via.array.size; k++) {
 			const msgpack_object *p =
-				list(&obs->via.array.ptr[k], "peers");
-			assert_false(
-				boolean(get(&obs->via.array.ptr[k], "stale")));
+				mp_array(&obs->via.array.ptr[k], "peers");
+			assert_false(mp_bool(
+				mp_get(&obs->via.array.ptr[k], "stale")));
 			for (uint32_t c = 0; c < p->via.array.size; c++) {
-				assert_true(boolean(get(&p->via.array.ptr[c],
-							"reachable")));
-				assert_str(get(&p->via.array.ptr[c], "path"),
+				assert_true(mp_bool(mp_get(&p->via.array.ptr[c],
+							   "reachable")));
+				assert_str(mp_get(&p->via.array.ptr[c], "path"),
 					   "direct");
 			}
 		}
-		assert_int_equal(list(r->d, "split_views")->via.array.size, 0);
-		reply_free(r);
+		assert_int_equal(mp_array(r->d, "split_views")->via.array.size,
+				 0);
+		cmdnet_reply_free(r);
 		assert_int_equal(n->split_off[i][2], 1);
 		assert_int_equal(n->split_off[i][0], 1);
 	}
@@ -436,12 +318,7 @@ static void
 test_small_frame(void **state)
 {
 	struct net *n = *state;
-	struct node_cmd_env env = {
-		.cfg = n->cfg[0],
-		.g = gspnet_gsp(n->gn, 0),
-		.now_ms = gspnet_now(n->gn).ms,
-		.unix_s = gspnet_now(n->gn).unix_s,
-	};
+	struct node_cmd_env env = cmdnet_env(n->cn, 0);
 	msgpack_object args = { .type = MSGPACK_OBJECT_MAP };
 	char err[CTL_ERROR_MAX] = "";
 	struct ctl_buf b;
@@ -464,26 +341,26 @@ test_silent_node(void **state)
 {
 	struct net *n = *state;
 
-	gspnet_down(n->gn, 2, true);
-	gspnet_run(n->gn, 20000);
+	gspnet_down(cmdnet_gspnet(n->cn), 2, true);
+	gspnet_run(cmdnet_gspnet(n->cn), 20000);
 	for (int i = 0; i < 2; i++) {
-		struct reply *r = reach(n, i);
+		struct cmdnet_reply *r = reach(n, i);
 		const msgpack_object *d = r->d;
 		const msgpack_object *o = observer(d, "lb3");
-		assert_true(boolean(get(o, "stale")));
-		assert_false(boolean(get(o, "self")));
-		assert_true(num(get(o, "age_s")) >= 15.0);
+		assert_true(mp_bool(mp_get(o, "stale")));
+		assert_false(mp_bool(mp_get(o, "self")));
+		assert_true(mp_f64(mp_get(o, "age_s")) >= 15.0);
 		const msgpack_object *c = peer(d, "lb1", "lb3");
-		assert_false(boolean(get(c, "reachable")));
-		assert_str(get(c, "path"), "none");
-		assert_true(num(get(c, "loss")) > 0.0);
+		assert_false(mp_bool(mp_get(c, "reachable")));
+		assert_str(mp_get(c, "path"), "none");
+		assert_true(mp_f64(mp_get(c, "loss")) > 0.0);
 		c = peer(d, "lb2", "lb3");
-		assert_false(boolean(get(c, "reachable")));
-		assert_str(get(c, "path"), "none");
-		assert_false(boolean(get(observer(d, "lb1"), "stale")));
-		assert_false(boolean(get(observer(d, "lb2"), "stale")));
-		assert_int_equal(list(d, "split_views")->via.array.size, 0);
-		reply_free(r);
+		assert_false(mp_bool(mp_get(c, "reachable")));
+		assert_str(mp_get(c, "path"), "none");
+		assert_false(mp_bool(mp_get(observer(d, "lb1"), "stale")));
+		assert_false(mp_bool(mp_get(observer(d, "lb2"), "stale")));
+		assert_int_equal(mp_array(d, "split_views")->via.array.size, 0);
+		cmdnet_reply_free(r);
 	}
 }
 
