@@ -1,15 +1,15 @@
 #include "node/daemon.h"
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <unistd.h>
-#include <uv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include <sodium.h>
+#include <uv.h>
 
 #include "dns/cookie.h"
 #include "dns/view.h"
@@ -30,15 +30,9 @@
 
 #define COOKIE_ROTATE_MS (60 * 60 * 1000) /* RFC 9018 suggests hourly-ish */
 
-struct dns_view;
-struct node_udp;
-struct node_tcp;
-struct node_gossip;
-struct node_control;
-struct node_autodrain;
-struct node_watchdog;
-struct node_metrics;
-
+/* Known to this file alone: each room gets a narrow context built from it
+ * (the listeners' service, the control handler's snapshot, auto-drain's
+ * cluster interface, the metrics source, the systemd status). */
 struct node_daemon {
 	uv_loop_t loop;
 	struct node_config *cfg;
@@ -65,7 +59,6 @@ struct node_daemon {
 	uint64_t start_time;  /* unix seconds pmgtmd started */
 	uv_timer_t sync_timer;
 	bool leaving;
-	int exit_code;
 };
 
 static void
