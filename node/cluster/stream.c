@@ -267,8 +267,7 @@ count_source(const struct node_streams *ss, const uint8_t *src)
 	const struct node_conn *c;
 	size_t n = 0;
 
-	node_conn_foreach(c, &ss->list)
-	{
+	node_conn_foreach (c, &ss->list) {
 		const struct stream *s = node_conn_of(c, const struct stream);
 		if (!s->outgoing && !memcmp(s->from, src, NODE_SOURCE_LEN))
 			n++;

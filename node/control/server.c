@@ -389,11 +389,10 @@ static const char *
 admit(struct client *cl, char *why, size_t cap)
 {
 	struct node_control *ctl = cl->ctl;
-	struct node_conn *c;
+	const struct node_conn *c;
 	size_t mine = 0;
 
-	node_conn_foreach(c, &ctl->clients)
-	{
+	node_conn_foreach (c, &ctl->clients) {
 		const struct client *o = node_conn_of(c, struct client);
 		if (o->admitted && o->peer.uid == cl->peer.uid)
 			mine++;

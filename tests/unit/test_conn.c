@@ -54,8 +54,7 @@ in_list(const struct fx *x, const struct node_conn *c)
 {
 	const struct node_conn *o;
 
-	node_conn_foreach(o, &x->list)
-	{
+	node_conn_foreach (o, &x->list) {
 		if (o == c)
 			return 1;
 	}
@@ -196,8 +195,7 @@ list_is_newest_first(void **state)
 	const struct node_conn *c;
 	int id = N;
 
-	node_conn_foreach(c, &x->list)
-	{
+	node_conn_foreach (c, &x->list) {
 		assert_int_equal(node_conn_of(c, const struct tconn)->id, --id);
 		assert_false(node_conn_closing(c));
 	}
@@ -270,8 +268,7 @@ close_middle_head_tail(void **state)
 	node_conn_close(&x->conns[N - 1]->conn); /* head */
 	node_conn_close(&x->conns[0]->conn);	 /* tail */
 	assert_int_equal(x->list.n, N - 3);
-	node_conn_foreach(c, &x->list)
-	{
+	node_conn_foreach (c, &x->list) {
 		assert_ptr_equal(c, &x->conns[2]->conn);
 		seen++;
 	}
