@@ -15,21 +15,23 @@ import sys
 
 # room -> rooms it may include. A room is a directory relative to the
 # top; node/ itself (daemon.c, main.c) is the composition root.
-NODE_ROOMS = ["node/config", "node/log", "node/dns", "node/cluster",
-              "node/control", "node/health", "node/obs"]
+NODE_ROOMS = ["node/config", "node/log", "node/net", "node/dns",
+              "node/cluster", "node/control", "node/health", "node/obs"]
 ROOMS = {
     "dns": [],
     "gossip": [],
     "common": ["gossip"],
     "cli": ["common", "gossip"],
     "node/log": ["common"],
+    "node/net": ["common"],
     "node/config": ["common", "node/log", "dns"],
-    "node/dns": ["common", "node/log", "node/config", "dns"],
-    "node/cluster": ["common", "node/log", "node/config", "gossip"],
+    "node/dns": ["common", "node/log", "node/config", "node/net", "dns"],
+    "node/cluster": ["common", "node/log", "node/config", "node/net",
+                     "gossip"],
     "node/health": ["common", "node/log", "node/config", "node/cluster",
                     "gossip"],
-    "node/control": ["common", "node/log", "node/config", "node/cluster",
-                     "gossip", "dns"],
+    "node/control": ["common", "node/log", "node/config", "node/net",
+                     "node/cluster", "gossip", "dns"],
     "node/obs": ["common", "node/log", "node/config", "node/dns",
                  "node/cluster", "node/health", "gossip", "dns"],
     "node": ["common", "gossip", "dns"] + NODE_ROOMS,

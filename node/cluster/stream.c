@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include "common/source.h"
+#include "node/net/conn.h"
 
 #define CHUNK 65536 /* the least a growing buffer grows by */
 #define LEN_BYTES 4
 
 struct stream {
+	struct node_conn conn; /* first: the handles' data point here */
 	uv_tcp_t tcp;
 	uv_timer_t timeout;
 	uv_connect_t connect;
@@ -22,20 +24,19 @@ struct stream {
 	size_t have, cap;
 	uint8_t *tx;
 	size_t tx_len;
-	int handles;
-	bool closing;
-	struct stream *prev, *next;
 };
+
+_Static_assert(offsetof(struct stream, conn) == 0, "conn first");
 
 struct node_streams {
 	uv_tcp_t server;
 	uv_loop_t *loop;
 	node_stream_frame_cb cb;
 	void *ctx;
-	struct stream *list; /* open streams, both ways */
-	size_t n_in;	     /* inbound streams in the list */
-	size_t in_bytes;     /* inbound buffers, until freed */
-	size_t live;	     /* the server and every stream not yet freed */
+	struct node_conn_list list; /* open streams, both ways */
+	size_t n_in;		    /* inbound streams in the list */
+	size_t in_bytes;	    /* inbound buffers, until freed */
+	size_t live; /* the server and every stream not yet freed */
 	bool closing;
 	struct node_stream_stats stats;
 };
@@ -48,13 +49,20 @@ release(struct node_streams *ss)
 }
 
 static void
-stream_free(uv_handle_t *h)
+stream_closing(struct node_conn *c)
 {
-	struct stream *s = h->data;
+	struct stream *s = node_conn_of(c, struct stream);
+
+	if (!s->outgoing)
+		s->ss->n_in--;
+}
+
+static void
+stream_free(struct node_conn *c)
+{
+	struct stream *s = node_conn_of(c, struct stream);
 	struct node_streams *ss = s->ss;
 
-	if (--s->handles > 0)
-		return;
 	if (!s->outgoing)
 		ss->in_bytes -= s->cap;
 	free(s->buf);
@@ -63,25 +71,15 @@ stream_free(uv_handle_t *h)
 	release(ss);
 }
 
+static const struct node_conn_ops stream_ops = {
+	.closing = stream_closing,
+	.free = stream_free,
+};
+
 static void
 stream_close(struct stream *s)
 {
-	struct node_streams *ss = s->ss;
-
-	if (s->closing)
-		return;
-	s->closing = true;
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		ss->list = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	if (!s->outgoing)
-		ss->n_in--;
-	uv_timer_stop(&s->timeout);
-	uv_close((uv_handle_t *)&s->timeout, stream_free);
-	uv_close((uv_handle_t *)&s->tcp, stream_free);
+	node_conn_close(&s->conn);
 }
 
 static void
@@ -102,11 +100,9 @@ stream_new(struct node_streams *ss, bool outgoing)
 	uv_tcp_init(ss->loop, &s->tcp);
 	uv_timer_init(ss->loop, &s->timeout);
 	s->tcp.data = s->timeout.data = s;
-	s->handles = 2;
-	s->next = ss->list;
-	if (ss->list)
-		ss->list->prev = s;
-	ss->list = s;
+	node_conn_init(&s->conn, &stream_ops, (uv_handle_t *)&s->tcp,
+		       &s->timeout);
+	node_conn_link(&ss->list, &s->conn);
 	ss->live++;
 	if (!outgoing)
 		ss->n_in++;
@@ -224,8 +220,8 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	uint8_t *reply = NULL;
 	size_t rlen = 0;
 	ss->cb(ss->ctx, s->buf + LEN_BYTES, len, &reply, &rlen);
-	if (s->closing || s->outgoing || !reply || set_tx(s, reply, rlen) ||
-	    stream_write(s))
+	if (node_conn_closing(&s->conn) || s->outgoing || !reply ||
+	    set_tx(s, reply, rlen) || stream_write(s))
 		stream_close(s);
 	free(reply);
 }
@@ -235,7 +231,7 @@ on_connected(uv_connect_t *c, int status)
 {
 	struct stream *s = c->data;
 
-	if (status < 0 || s->closing || stream_write(s) ||
+	if (status < 0 || node_conn_closing(&s->conn) || stream_write(s) ||
 	    uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read))
 		stream_close(s);
 }
@@ -268,11 +264,14 @@ source_of(uv_tcp_t *tcp, uint8_t src[NODE_SOURCE_LEN])
 static size_t
 count_source(const struct node_streams *ss, const uint8_t *src)
 {
+	const struct node_conn *c;
 	size_t n = 0;
 
-	for (const struct stream *s = ss->list; s; s = s->next)
+	node_conn_foreach (c, &ss->list) {
+		const struct stream *s = node_conn_of(c, const struct stream);
 		if (!s->outgoing && !memcmp(s->from, src, NODE_SOURCE_LEN))
 			n++;
+	}
 	return n;
 }
 
@@ -329,6 +328,7 @@ node_streams_open(uv_loop_t *loop, const struct sockaddr *addr,
 	ss->loop = loop;
 	ss->cb = cb;
 	ss->ctx = ctx;
+	node_conn_list_init(&ss->list);
 	uv_tcp_init(loop, &ss->server);
 	ss->server.data = ss;
 	ss->live = 1;
@@ -353,7 +353,6 @@ node_streams_close(struct node_streams *ss)
 	if (!ss || ss->closing)
 		return;
 	ss->closing = true;
-	while (ss->list)
-		stream_close(ss->list);
+	node_conn_close_all(&ss->list);
 	uv_close((uv_handle_t *)&ss->server, server_closed);
 }

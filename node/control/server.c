@@ -16,6 +16,7 @@
 #include "node/control/auth.h"
 #include "common/ctl_proto.h"
 #include "node/log/log.h"
+#include "node/net/conn.h"
 
 #define CLOSE_GRACE_MS 1000 /* to flush a last error response */
 #define OVERFLOW_MAX 16	    /* clients past the cap told why, not dropped */
@@ -30,8 +31,7 @@ struct node_control {
 	uv_pipe_t listener;
 	const struct node_control_ops *ops;
 	void *ctx;
-	struct client *clients; /* doubly linked, for closing them all */
-	size_t n_clients;
+	struct node_conn_list clients;
 	size_t n_admitted; /* clients holding a slot, not being refused */
 	uint32_t idle_ms;
 	char *path;
@@ -40,20 +40,20 @@ struct node_control {
 };
 
 struct client {
+	struct node_conn conn; /* first: the handles' data point here */
 	uv_pipe_t pipe;
 	uv_timer_t timer; /* request deadline, then write deadline */
 	struct node_control *ctl;
-	struct client *prev, *next;
 	struct ctl_reader rd;
 	struct ctl_peer peer;
 	gid_t *groups; /* peer.groups */
 	char uid[16];
-	int handles; /* still open: pipe and timer */
-	bool closing;
 	bool writing;
 	bool last;     /* close once the response is out */
 	bool admitted; /* holds a slot (node_control_admit) */
 };
+
+_Static_assert(offsetof(struct client, conn) == 0, "conn first");
 
 struct write_req {
 	uv_write_t req;
@@ -62,35 +62,33 @@ struct write_req {
 };
 
 static void
-client_free(uv_handle_t *h)
+client_closing(struct node_conn *c)
 {
-	struct client *cl = h->data;
+	struct client *cl = node_conn_of(c, struct client);
 
-	if (--cl->handles > 0)
-		return;
+	if (cl->admitted)
+		cl->ctl->n_admitted--;
+}
+
+static void
+client_free(struct node_conn *c)
+{
+	struct client *cl = node_conn_of(c, struct client);
+
 	ctl_reader_fini(&cl->rd);
 	free(cl->groups);
 	free(cl);
 }
 
+static const struct node_conn_ops client_ops = {
+	.closing = client_closing,
+	.free = client_free,
+};
+
 static void
 client_close(struct client *cl)
 {
-	if (cl->closing)
-		return;
-	cl->closing = true;
-	if (cl->prev)
-		cl->prev->next = cl->next;
-	else
-		cl->ctl->clients = cl->next;
-	if (cl->next)
-		cl->next->prev = cl->prev;
-	cl->ctl->n_clients--;
-	if (cl->admitted)
-		cl->ctl->n_admitted--;
-	uv_timer_stop(&cl->timer);
-	uv_close((uv_handle_t *)&cl->timer, client_free);
-	uv_close((uv_handle_t *)&cl->pipe, client_free);
+	node_conn_close(&cl->conn);
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
@@ -128,7 +126,7 @@ on_written(uv_write_t *req, int status)
 
 	ctl_buf_fini(&w->buf);
 	free(w);
-	if (cl->closing)
+	if (node_conn_closing(&cl->conn))
 		return;
 	cl->writing = false;
 	uv_timer_stop(&cl->timer);
@@ -391,11 +389,14 @@ static const char *
 admit(struct client *cl, char *why, size_t cap)
 {
 	struct node_control *ctl = cl->ctl;
+	const struct node_conn *c;
 	size_t mine = 0;
 
-	for (struct client *o = ctl->clients; o; o = o->next)
+	node_conn_foreach (c, &ctl->clients) {
+		const struct client *o = node_conn_of(c, struct client);
 		if (o->admitted && o->peer.uid == cl->peer.uid)
 			mine++;
+	}
 	switch (node_control_admit(cl->peer.uid, ctl->n_admitted, mine)) {
 	case NODE_CONTROL_ADMIT:
 		cl->admitted = true;
@@ -433,12 +434,9 @@ on_connection(uv_stream_t *server, int status)
 	uv_pipe_init(ctl->loop, &cl->pipe, 0);
 	uv_timer_init(ctl->loop, &cl->timer);
 	cl->pipe.data = cl->timer.data = cl;
-	cl->handles = 2;
-	cl->next = ctl->clients;
-	if (ctl->clients)
-		ctl->clients->prev = cl;
-	ctl->clients = cl;
-	ctl->n_clients++;
+	node_conn_init(&cl->conn, &client_ops, (uv_handle_t *)&cl->pipe,
+		       &cl->timer);
+	node_conn_link(&ctl->clients, &cl->conn);
 	if (uv_accept(server, (uv_stream_t *)&cl->pipe)) {
 		client_close(cl);
 		return;
@@ -448,7 +446,7 @@ on_connection(uv_stream_t *server, int status)
 	 * flood of them gets past the cap, and then only root is owed an
 	 * answer (and a look-up of its name). */
 	if (!r && cl->peer.uid != 0 &&
-	    ctl->n_clients > NODE_CONTROL_CLIENTS_MAX + OVERFLOW_MAX) {
+	    ctl->clients.n > NODE_CONTROL_CLIENTS_MAX + OVERFLOW_MAX) {
 		client_close(cl);
 		return;
 	}
@@ -590,6 +588,7 @@ node_control_start(uv_loop_t *loop, const char *path,
 	ctl->ops = ops;
 	ctl->ctx = ctx;
 	ctl->idle_ms = NODE_CONTROL_IDLE_MS;
+	node_conn_list_init(&ctl->clients);
 	r = uv_pipe_init(loop, &ctl->listener, 0);
 	if (r) {
 		snprintf(err, errlen, "%s: %s", path, uv_strerror(r));
@@ -630,7 +629,7 @@ node_control_set_idle(struct node_control *c, uint32_t ms)
 size_t
 node_control_clients(const struct node_control *c)
 {
-	return c->n_clients;
+	return c->clients.n;
 }
 
 void
@@ -640,8 +639,7 @@ node_control_close(struct node_control *c)
 
 	if (!c)
 		return;
-	while (c->clients)
-		client_close(c->clients);
+	node_conn_close_all(&c->clients);
 	/* Not a socket that replaced ours (a daemon started after an admin
 	 * removed it): that one is not ours to remove. */
 	if (lstat(c->path, &st) == 0 && st.st_dev == c->dev &&

@@ -23,6 +23,7 @@
 #include "dns/answer.h"
 #include "node/dns/stats.h"
 #include "node/dns/tcp_limits.h"
+#include "node/net/conn.h"
 
 #define MSG_BUF (2 + DNS_MSG_MAX)
 
@@ -34,6 +35,7 @@ struct node_tcp {
 };
 
 struct conn {
+	struct node_conn conn; /* first: the handles' data point here */
 	uv_tcp_t tcp;
 	uv_timer_t idle;
 	struct node_tcp *t;
@@ -43,10 +45,11 @@ struct conn {
 	size_t answers; /* queued for writing */
 	size_t bytes;	/* allocated for them */
 	bool reading;
-	bool closing;
-	int handles; /* still open: tcp and idle */
+	bool limited; /* slot is in the limits */
 	struct sockaddr_storage peer;
 };
+
+_Static_assert(offsetof(struct conn, conn) == 0, "conn first");
 
 struct write_req {
 	uv_write_t req;
@@ -55,32 +58,39 @@ struct write_req {
 	uint8_t data[];
 };
 
-static void
-conn_free(uv_handle_t *h)
-{
-	struct conn *c = h->data;
-
-	if (--c->handles > 0)
-		return;
-	free(c->buf);
-	free(c);
-}
-
 /* Leaves the listener at once; the answers still queued are freed by
  * their write callbacks, which then touch only @c (the listener may be
  * gone by then). */
 static void
-conn_close(struct conn *c)
+conn_closing(struct node_conn *nc)
 {
-	if (c->closing)
+	struct conn *c = node_conn_of(nc, struct conn);
+
+	if (!c->limited)
 		return;
-	c->closing = true;
 	node_tcp_limits_remove(&c->t->lim, &c->slot);
 	assert(c->t->lim.out_bytes >= c->bytes);
 	c->t->lim.out_bytes -= c->bytes;
-	uv_timer_stop(&c->idle);
-	uv_close((uv_handle_t *)&c->idle, conn_free);
-	uv_close((uv_handle_t *)&c->tcp, conn_free);
+}
+
+static void
+conn_free(struct node_conn *nc)
+{
+	struct conn *c = node_conn_of(nc, struct conn);
+
+	free(c->buf);
+	free(c);
+}
+
+static const struct node_conn_ops conn_ops = {
+	.closing = conn_closing,
+	.free = conn_free,
+};
+
+static void
+conn_close(struct conn *c)
+{
+	node_conn_close(&c->conn);
 }
 
 static struct conn *
@@ -114,13 +124,14 @@ on_written(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
 	struct conn *c = w->c;
+	bool closing = node_conn_closing(&c->conn);
 
 	c->answers--;
 	c->bytes -= w->size;
-	if (!c->closing)
+	if (!closing)
 		c->t->lim.out_bytes -= w->size;
 	free(w);
-	if (c->closing)
+	if (closing)
 		return;
 	if (status < 0) {
 		conn_close(c);
@@ -262,18 +273,16 @@ on_connection(uv_stream_t *server, int status)
 	uv_tcp_init(svc->loop, &c->tcp);
 	uv_timer_init(svc->loop, &c->idle);
 	c->tcp.data = c->idle.data = c;
-	c->handles = 2;
+	node_conn_init(&c->conn, &conn_ops, (uv_handle_t *)&c->tcp, &c->idle);
 	int len = sizeof(c->peer);
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) ||
 	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len) ||
 	    node_tcp_limits_add(&t->lim, &c->slot,
 				(const struct sockaddr *)&c->peer)) {
-		/* Not in the limits yet: close the handles only. */
-		c->closing = true;
-		uv_close((uv_handle_t *)&c->idle, conn_free);
-		uv_close((uv_handle_t *)&c->tcp, conn_free);
+		conn_close(c);
 		return;
 	}
+	c->limited = true;
 	struct node_tcp_slot *v;
 	while ((v = node_tcp_limits_victim(&t->lim, &c->slot,
 					   svc->tcp_max_connections)))
