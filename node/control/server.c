@@ -550,6 +550,37 @@ clear_stale(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* A listening-to-be unix socket at @path, remembered by device and inode
+ * so that closing removes this file and never one put in its place. */
+static int
+bind_socket(struct node_control *ctl, const char *path, int *out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	/* The socket is born with the umask's mode: keep it closed to
+	 * others from the start rather than open until the chmod. */
+	mode_t old = umask(0117);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old);
+	if (!r && lstat(path, &st) < 0) {
+		r = -errno;
+		unlink(path);
+	}
+	if (r) {
+		close(fd);
+		return r;
+	}
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
+	*out = fd;
+	return 0;
+}
+
 static void
 control_free(uv_handle_t *h)
 {
@@ -597,14 +628,17 @@ node_control_start(uv_loop_t *loop, const char *path,
 		return r;
 	}
 	ctl->listener.data = ctl;
-	/* The socket is born with the umask's mode: keep it closed to
-	 * others from the start rather than open until the chmod. */
-	mode_t old = umask(0117);
-	r = uv_pipe_bind(&ctl->listener, path);
-	umask(old);
+	/* Bound here, not by uv_pipe_bind(): libuv would unlink the path
+	 * when it closes, whatever file is there by then. */
+	int fd = -1;
+	r = bind_socket(ctl, path, &fd);
 	bool bound = r == 0;
 	if (!r && chmod(path, 0660) < 0)
 		r = -errno;
+	if (!r && (r = uv_pipe_open(&ctl->listener, fd)) == 0)
+		fd = -1;
+	if (fd >= 0)
+		close(fd);
 	if (!r)
 		r = uv_listen((uv_stream_t *)&ctl->listener, BACKLOG,
 			      on_connection);

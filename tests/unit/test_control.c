@@ -489,9 +489,26 @@ test_socket_setup(void **state)
 					    err, sizeof(err)),
 			 -ENAMETOOLONG);
 
+	/* Closing removes the socket file it made... */
+	struct stat st;
 	node_control_close(c1);
 	node_control_close(NULL);
 	assert_int_equal(uv_run(&f.loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(lstat(f.path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* ...and not one another process put in its place. */
+	assert_int_equal(node_control_start(&f.loop, f.path, &ops, &f, &c1, err,
+					    sizeof(err)),
+			 0);
+	assert_int_equal(unlink(f.path), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	node_control_close(c1);
+	assert_int_equal(uv_run(&f.loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(lstat(f.path, &st), 0);
+	close(fd);
+	unlink(f.path);
 	uv_walk(&f.loop, on_close_all, NULL); /* nothing should be left */
 	fixture_fini(&f);
 }
