@@ -3,8 +3,8 @@
  * machines that joined on a virtual clock (2 ms each way, LAN timings):
  * the healthy matrix, a one-way cut (lb1 -> lb3 datagrams lost) seen the
  * same way from every node with one split view per target, the heal, and
- * a node that goes silent (its row goes stale). The tests run in order on
- * one cluster; each leaves the network whole for the next.
+ * a node that goes silent (its row goes stale). Each test gets a fresh
+ * cluster, and the suite runs forward and then backwards.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -368,12 +368,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_standalone),
-		cmocka_unit_test(test_healthy),
-		cmocka_unit_test(test_one_way_cut),
-		cmocka_unit_test(test_small_frame),
-		cmocka_unit_test(test_silent_node),
+		cmocka_unit_test_setup_teardown(test_standalone, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_healthy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_way_cut, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_small_frame, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_silent_node, setup,
+						teardown),
 	};
+	size_t count = sizeof(tests) / sizeof(tests[0]);
+	struct CMUnitTest backwards[sizeof(tests) / sizeof(tests[0])];
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	/* Once more in reverse, so that no test leans on one before it. */
+	for (size_t i = 0; i < count; i++)
+		backwards[i] = tests[count - 1 - i];
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	return failed +
+	       cmocka_run_group_tests_name("backwards", backwards, NULL, NULL);
 }
