@@ -6,8 +6,8 @@
  *
  * The daemon's callback is never re-entered: what changes while it runs
  * (a drain issued by auto-drain) is reported by one more call once it has
- * returned. Nothing here sends from inside a command: what a command
- * queues leaves on the next loop turn.
+ * returned. A drain is sent before anything slower is done for it (the
+ * intents file's fsync, the view rebuild), and never from inside the pump.
  */
 #ifndef PMGTM_NODE_CLUSTER_CLUSTER_H
 #define PMGTM_NODE_CLUSTER_CLUSTER_H
@@ -54,10 +54,11 @@ const struct gsp *node_gossip_state(const struct node_gossip *ng);
 /*
  * Issues a drain (or, with @drained false, undrain) intent about @target
  * as this node, for @user, with @reason and @expires_at (unix seconds, 0:
- * never). Before it returns the intent is applied, the intents file
- * written and the daemon's callback run (unless this is called from inside
- * it: then right after it returns); the intent leaves for the peers on the
- * next loop turn. Returns the version (> 0) or a negative errno.
+ * never). Before it returns the intent is applied and sent to
+ * gossip_fanout peers, then the intents file is written and the daemon's
+ * callback run (when called from inside that callback: right after it
+ * returns; from inside the pump: the send waits for the next loop turn).
+ * Returns the version (> 0) or a negative errno.
  */
 int64_t node_gossip_drain(struct node_gossip *ng, const char *target,
 			  bool drained, const char *user, const char *reason,
