@@ -124,7 +124,8 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 		return r;
 	size_t n_addrs = cfg->node.n_addrs < GSP_ADDRS_MAX ? cfg->node.n_addrs
 							   : GSP_ADDRS_MAX;
-	memcpy(addrs, cfg->node.addrs, n_addrs * sizeof(*addrs));
+	if (n_addrs)
+		memcpy(addrs, cfg->node.addrs, n_addrs * sizeof(*addrs));
 	cluster__to_endpoint((const struct sockaddr *)&cfg->cluster.listen.ss,
 			     &self_ep);
 	struct gsp_self self = {

@@ -23,7 +23,8 @@ keep_addrs(struct scratch *s, const struct ip_addr *in, size_t n)
 
 	if (s->n_addrs + n > s->cap_addrs)
 		return NULL;
-	memcpy(out, in, n * sizeof(*in));
+	if (n) /* @in may be NULL then */
+		memcpy(out, in, n * sizeof(*in));
 	s->n_addrs += n;
 	return out;
 }
