@@ -20,7 +20,10 @@
 
 #define CLOSE_GRACE_MS 1000 /* to flush a last error response */
 #define OVERFLOW_MAX 16	    /* clients past the cap told why, not dropped */
-#define BACKLOG 32
+/* Room for a burst of every client the daemon admits and tells why: with
+ * less, the kernel refuses a connect (EAGAIN on a unix socket) before the
+ * loop has had a turn to accept. */
+#define BACKLOG (NODE_CONTROL_CLIENTS_MAX + OVERFLOW_MAX)
 #define GROUPS_GUESS 32	 /* supplementary groups asked for first */
 #define GROUPS_MAX 65536 /* NGROUPS_MAX of Linux */
 
