@@ -28,12 +28,6 @@ node_gossip_now(const struct node_gossip *ng)
 	return cluster__now(ng);
 }
 
-uint64_t
-node_gossip_now_ms(const struct node_gossip *ng)
-{
-	return uv_now(ng->loop);
-}
-
 bool
 node_gossip_synced(const struct node_gossip *ng)
 {

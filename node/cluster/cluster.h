@@ -67,7 +67,4 @@ int64_t node_gossip_drain(struct node_gossip *ng, const char *target,
 /* The time as the state machine wants it. */
 struct gsp_now node_gossip_now(const struct node_gossip *ng);
 
-/* Monotonic milliseconds of the gossip clock, for ages. */
-uint64_t node_gossip_now_ms(const struct node_gossip *ng);
-
 #endif
