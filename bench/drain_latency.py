@@ -195,7 +195,8 @@ def main():
         socks = []
         for i in range(2):
             run(a.pmgtmctl, 'cert', 'issue', '--ca-key',
-                os.path.join(ca, 'ca.key'), '--name', 'lb%d' % (i + 1),
+                os.path.join(ca, 'ca.key'), '--cluster', 'bench',
+                '--name', 'lb%d' % (i + 1),
                 '--out-dir', os.path.join(d, 'lb%d' % (i + 1)))
             cfg, sock = write_config(d, i, ca)
             socks.append(sock)

@@ -49,7 +49,7 @@ def node(tmp, pmgtmctl):
                                     timeout=30)
     run(pmgtmctl, 'ca', 'init', '--dir', tmp + '/ca')
     run(pmgtmctl, 'cert', 'issue', '--ca-key', tmp + '/ca/ca.key',
-        '--name', 'lb1', '--out-dir', tmp)
+        '--cluster', 'bench', '--name', 'lb1', '--out-dir', tmp)
     os.mkdir(tmp + '/state')
     cfg = tmp + '/pmgtm.yaml'
     with open(cfg, 'w') as f:

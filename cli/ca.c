@@ -30,16 +30,18 @@ const char cli_ca_usage[] =
 	"DIR/ca.pub\n";
 
 const char cli_cert_usage[] =
-	"  pmgtmctl cert issue --ca-key FILE --name NODE --out-dir DIR\n"
-	"                      [--days N] [--ca-pub FILE] [--node-key FILE] "
-	"[--force]\n"
+	"  pmgtmctl cert issue --ca-key FILE --cluster NAME --name NODE "
+	"--out-dir DIR\n"
+	"                      [--valid DURATION | --days N] [--ca-pub FILE]\n"
+	"                      [--node-key FILE] [--force]\n"
 	"        a node key (DIR/node.key, mode 0600) and its certificate\n"
-	"        (DIR/node.cert), valid N days (default 365); --ca-pub checks\n"
-	"        the CA key against the cluster's public key; --node-key\n"
-	"        renews the certificate of an existing key\n"
+	"        (DIR/node.cert) for cluster NAME (cluster.name), valid for\n"
+	"        DURATION (90d, 12h, 30s; default 90d, at most 1096d);\n"
+	"        --ca-pub checks the CA key against the cluster's public key;\n"
+	"        --node-key renews the certificate of an existing key\n"
 	"  pmgtmctl cert verify --ca-pub FILE --cert FILE [--key FILE] "
 	"[--name NODE]\n"
-	"                       [--at UNIX_SECONDS]\n"
+	"                       [--cluster NAME] [--at UNIX_SECONDS]\n"
 	"        check that the CA signed the certificate and that it is "
 	"valid now\n"
 	"        (or at the given time), for that key and node name\n";
@@ -233,8 +235,8 @@ cli_ca_main(int argc, char **argv)
 }
 
 struct issue {
-	const char *ca_key, *ca_pub, *name, *out_dir, *node_key;
-	uint64_t days;
+	const char *ca_key, *ca_pub, *cluster, *name, *out_dir, *node_key;
+	uint64_t life; /* seconds */
 	int flags;
 };
 
@@ -291,10 +293,11 @@ issue_write(const struct issue *is, const uint8_t ca_sk[GSP_SK_LEN])
 
 		crypto_sign_keypair(pk, sk);
 	}
-	rc = gsp_cert_issue(&c, is->name, sk + GSP_SK_LEN - GSP_PK_LEN, now,
-			    (unsigned)is->days, ca_sk);
-	if (rc == 0 &&
-	    gsp_cert_verify(&c, ca_sk + GSP_SK_LEN - GSP_PK_LEN, now) != 0)
+	struct gsp_trust trust;
+	gsp_trust_one(&trust, ca_sk + GSP_SK_LEN - GSP_PK_LEN, is->cluster);
+	rc = gsp_cert_issue(&c, is->cluster, is->name,
+			    sk + GSP_SK_LEN - GSP_PK_LEN, now, is->life, ca_sk);
+	if (rc == 0 && gsp_cert_verify(&c, &trust, now) != 0)
 		rc = -EINVAL;
 	if (rc) {
 		sodium_memzero(sk, sizeof(sk));
@@ -334,19 +337,22 @@ cert_issue(int argc, char **argv)
 		{ "ca-key", required_argument, NULL, 'k' },
 		{ "ca-pub", required_argument, NULL, 'p' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "cluster", required_argument, NULL, 'c' },
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "days", required_argument, NULL, 'd' },
+		{ "valid", required_argument, NULL, 'V' },
 		{ "node-key", required_argument, NULL, 'K' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct issue is = { .days = GSP_CERT_DAYS_DEFAULT };
+	struct issue is = { .life = GSP_CERT_VALID_DEFAULT };
+	uint64_t days;
 	uint8_t ca_sk[GSP_SK_LEN];
 	int o, rc;
 
 	cli_opts_reset();
-	while ((o = getopt_long(argc, argv, ":k:p:n:o:d:K:fh", lo, NULL)) !=
+	while ((o = getopt_long(argc, argv, ":k:p:n:c:o:d:V:K:fh", lo, NULL)) !=
 	       -1) {
 		switch (o) {
 		case 'k':
@@ -361,13 +367,30 @@ cert_issue(int argc, char **argv)
 		case 'o':
 			is.out_dir = optarg;
 			break;
+		case 'c':
+			is.cluster = optarg;
+			break;
 		case 'd':
-			if (cmn_u64_parse(optarg, GSP_CERT_DAYS_MAX,
-					  &is.days) ||
-			    is.days == 0) {
+			if (cmn_u64_parse(optarg, GSP_CERT_VALID_MAX / 86400,
+					  &days) ||
+			    days == 0) {
 				cli_err("cert issue: --days must be a whole "
-					"number from 1 to %d",
-					GSP_CERT_DAYS_MAX);
+					"number from 1 to %llu",
+					(unsigned long long)(GSP_CERT_VALID_MAX /
+							     86400));
+				return CTL_ERROR;
+			}
+			is.life = days * 86400;
+			break;
+		case 'V':
+			if (cmn_lifetime_parse(optarg, &is.life) ||
+			    is.life > GSP_CERT_VALID_MAX) {
+				cli_err("cert issue: --valid '%s': a duration "
+					"such as 90d, 12h or 30s, from 1s to "
+					"%llud",
+					optarg,
+					(unsigned long long)(GSP_CERT_VALID_MAX /
+							     86400));
 				return CTL_ERROR;
 			}
 			break;
@@ -390,8 +413,16 @@ cert_issue(int argc, char **argv)
 	}
 	if (!is.ca_key)
 		return cli_missing("cert issue", "--ca-key", cli_cert_usage);
+	if (!is.cluster)
+		return cli_missing("cert issue", "--cluster", cli_cert_usage);
 	if (!is.name)
 		return cli_missing("cert issue", "--name", cli_cert_usage);
+	if (!gsp_name_valid(is.cluster)) {
+		cli_err("cert issue: invalid cluster name '%s': 1-63 "
+			"characters of a-z, 0-9 and '-'",
+			is.cluster);
+		return CTL_ERROR;
+	}
 	if (!is.out_dir)
 		return cli_missing("cert issue", "--out-dir", cli_cert_usage);
 	if (!gsp_name_valid(is.name)) {
@@ -410,7 +441,7 @@ cert_issue(int argc, char **argv)
 }
 
 struct verify {
-	const char *ca_pub, *cert, *key, *name;
+	const char *ca_pub, *cert, *key, *name, *cluster;
 	uint64_t now;
 	int have_now;
 };
@@ -433,9 +464,16 @@ verify_run(const struct verify *v)
 		return report(rc, err);
 	cmn_time_format(c.not_before, nb, sizeof(nb));
 	cmn_time_format(c.not_after, na, sizeof(na));
-	rc = gsp_cert_verify(&c, ca_pk, now);
+	struct gsp_trust trust;
+	gsp_trust_one(&trust, ca_pk, v->cluster);
+	rc = gsp_cert_verify(&c, &trust, now);
 	if (rc == GSP_ECERTSIG) {
 		cli_err("%s: %s (%s)", v->cert, gsp_strerror(rc), v->ca_pub);
+		return CTL_REFUSED;
+	}
+	if (rc == GSP_ECERTCLUSTER) {
+		cli_err("%s: issued for cluster '%s', not '%s'", v->cert,
+			c.cluster, v->cluster);
 		return CTL_REFUSED;
 	}
 	if (rc == GSP_ECERTEXPIRED) {
@@ -485,6 +523,7 @@ cert_verify(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "at", required_argument, NULL, 'a' },
+		{ "cluster", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -492,7 +531,7 @@ cert_verify(int argc, char **argv)
 	int o;
 
 	cli_opts_reset();
-	while ((o = getopt_long(argc, argv, ":p:c:k:n:a:h", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":p:c:k:n:a:C:h", lo, NULL)) != -1) {
 		switch (o) {
 		case 'p':
 			v.ca_pub = optarg;
@@ -505,6 +544,9 @@ cert_verify(int argc, char **argv)
 			break;
 		case 'n':
 			v.name = optarg;
+			break;
+		case 'C':
+			v.cluster = optarg;
 			break;
 		case 'a':
 			if (cmn_u64_parse(optarg, INT64_MAX, &v.now)) {

@@ -249,6 +249,57 @@ node_ca_pub_load(const char *path, uint8_t pk[GSP_PK_LEN], char *err,
 }
 
 int
+node_ca_pubs_load(const char *path, uint8_t pks[][GSP_PK_LEN], size_t max,
+		  size_t *n, char *err, size_t errlen)
+{
+	char text[FILE_MAX], why[160];
+	size_t len, at = 0, lines = 0, block = 0;
+	int rc;
+
+	*n = 0;
+	rc = read_small(path, false, text, sizeof(text), &len, err, errlen);
+	if (rc)
+		return rc;
+	/* Blocks of two lines (header, base64); blank lines between. */
+	while (at < len) {
+		size_t end = at;
+		while (end < len && text[end] != '\n')
+			end++;
+		bool blank = true;
+		for (size_t i = at; i < end; i++)
+			blank = blank && strchr(" \t\r", text[i]) != NULL;
+		if (!blank && lines == 0) {
+			block = at;
+			lines = 1;
+		} else if (!blank) {
+			size_t stop = end < len ? end + 1 : end;
+			if (*n == max)
+				return cmn_errf(err, errlen, -EBADMSG,
+						"%s: more than %zu CA keys",
+						path, max);
+			rc = node_keytext_parse(text + block, stop - block,
+						GSP_CA_PK_HEADER, pks[*n],
+						GSP_PK_LEN, why, sizeof(why));
+			if (rc)
+				return cmn_errf(err, errlen, rc,
+						"%s: key %zu: %s", path,
+						*n + 1, why);
+			(*n)++;
+			lines = 0;
+		}
+		at = end < len ? end + 1 : end;
+	}
+	if (lines || *n == 0)
+		return cmn_errf(err, errlen, -EBADMSG,
+				"%s: %s", path,
+				*n ? "a CA key header without its key"
+				   : "no CA public key (a file made by "
+				     "pmgtmctl ca init, or several of them "
+				     "one after the other)");
+	return 0;
+}
+
+int
 node_cert_load(const char *path, struct gsp_cert *c, char *err, size_t errlen)
 {
 	char buf[FILE_MAX];

@@ -47,6 +47,13 @@ __attribute__((warn_unused_result)) int node_ca_pub_load(const char *path,
 							 char *err,
 							 size_t errlen);
 
+/* Loads the CA public keys of @path: one ca.pub, or several one after the
+ * other (blank lines between allowed), at most @max (GSP_CA_MAX): a
+ * cluster trusts all of them during a CA rotation. Sets *@n >= 1. */
+__attribute__((warn_unused_result)) int
+node_ca_pubs_load(const char *path, uint8_t pks[][GSP_PK_LEN], size_t max,
+		  size_t *n, char *err, size_t errlen);
+
 /* Loads and decodes node.cert. Does not verify it: see gsp_cert_verify(). */
 __attribute__((warn_unused_result)) int
 node_cert_load(const char *path, struct gsp_cert *c, char *err, size_t errlen);

@@ -73,6 +73,37 @@ cmn_duration_parse(const char *text, uint32_t *ms)
 	return -EINVAL;
 }
 
+int
+cmn_lifetime_parse(const char *text, uint64_t *s)
+{
+	static const struct {
+		const char *unit;
+		uint64_t s;
+	} units[] = { { "s", 1 },	{ "m", 60 },	    { "h", 3600 },
+		      { "d", 86400 },	{ "w", 7 * 86400 }, { "y", 365 * 86400 } };
+	uint64_t v = 0;
+
+	if (!s)
+		return -EINVAL;
+	*s = 0;
+	if (!text || !is_digit(*text))
+		return -EINVAL;
+	for (; is_digit(*text); text++) {
+		v = v * 10 + (uint64_t)(*text - '0');
+		if (v > UINT32_MAX)
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(text, units[i].unit))
+			continue;
+		if (v == 0)
+			return -EINVAL;
+		*s = v * units[i].s; /* < 2^32 * 2^25: no wrap */
+		return 0;
+	}
+	return -EINVAL;
+}
+
 const char *
 cmn_time_format(uint64_t unix_s, char *buf, size_t cap)
 {

@@ -20,6 +20,12 @@ cmn_u64_parse(const char *s, uint64_t max, uint64_t *out);
 __attribute__((warn_unused_result)) int cmn_duration_parse(const char *text,
 							   uint32_t *ms);
 
+/* "30s", "12h", "90d", "2w" (also "1y" = 365d) as seconds: a lifetime
+ * too long for cmn_duration_parse(). Returns 0, or -EINVAL (zero, no
+ * unit, or past 2^32 days) with *s zeroed. */
+__attribute__((warn_unused_result)) int cmn_lifetime_parse(const char *text,
+							   uint64_t *s);
+
 /* Room for any cmn_time_format() output, NUL included. */
 #define CMN_TIME_MAX 32
 

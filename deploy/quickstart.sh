@@ -104,7 +104,8 @@ step "a cluster CA and three node certificates in $run"
 $ctl ca init --dir "$run/ca" >/dev/null
 for i in 1 2 3; do
 	ip=${ips[i - 1]}
-	$ctl cert issue --ca-key "$run/ca/ca.key" --name lb$i \
+	$ctl cert issue --ca-key "$run/ca/ca.key" --cluster quickstart \
+		--name lb$i \
 		--out-dir "$run/lb$i" >/dev/null
 	mkdir -p "$run/lb$i/state"
 	# ttl 5: drain/undrain --wait waits one zone TTL after lb2 applied it

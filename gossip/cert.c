@@ -11,6 +11,7 @@
 #include "gossip/cert.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sodium.h>
 
@@ -243,19 +244,42 @@ gsp_name_valid(const char *name)
 	return name && name_valid(name, strnlen(name, GSP_NAME_MAX + 1));
 }
 
-/* The first five elements, as an array of 5 or (@with_sig) the whole
- * certificate as an array of 6. The name must have been checked. */
+/* The first eight elements, as an array of 8 or (@with_sig) the whole
+ * certificate as an array of 9. The names must have been checked. */
 static void
 wr_cert(struct wr *wr, const struct gsp_cert *c, bool with_sig)
 {
-	wr_u8(wr, with_sig ? 0x96 : 0x95);
+	wr_u8(wr, with_sig ? 0x99 : 0x98);
 	wr_uint(wr, GSP_CERT_VERSION);
+	wr_str(wr, c->cluster, strlen(c->cluster));
 	wr_str(wr, c->name, strlen(c->name));
 	wr_bin(wr, c->pk, GSP_PK_LEN);
 	wr_uint(wr, c->not_before);
 	wr_uint(wr, c->not_after);
+	wr_bin(wr, c->ca_id, GSP_KEY_ID_LEN);
 	if (with_sig)
 		wr_bin(wr, c->sig, GSP_SIG_LEN);
+}
+
+static bool
+names_valid(const struct gsp_cert *c)
+{
+	return gsp_name_valid(c->cluster) && gsp_name_valid(c->name);
+}
+
+void
+gsp_key_id(const uint8_t pk[GSP_PK_LEN], uint8_t id[GSP_KEY_ID_LEN])
+{
+	crypto_generichash(id, GSP_KEY_ID_LEN, pk, GSP_PK_LEN, NULL, 0);
+}
+
+void
+gsp_key_id_text(const uint8_t pk[GSP_PK_LEN], char out[GSP_KEY_ID_TEXT])
+{
+	uint8_t id[GSP_KEY_ID_LEN];
+
+	gsp_key_id(pk, id);
+	sodium_bin2hex(out, GSP_KEY_ID_TEXT, id, sizeof(id));
 }
 
 int
@@ -264,7 +288,7 @@ gsp_cert_encode(const struct gsp_cert *c, uint8_t *out, size_t cap, size_t *len)
 	struct wr wr = { .buf = out, .cap = cap };
 
 	*len = 0;
-	if (!gsp_name_valid(c->name))
+	if (!names_valid(c))
 		return -EINVAL;
 	wr_cert(&wr, c, true);
 	if (wr.err)
@@ -273,27 +297,35 @@ gsp_cert_encode(const struct gsp_cert *c, uint8_t *out, size_t cap, size_t *len)
 	return 0;
 }
 
+/* A str holding a name, copied to @out (GSP_NAME_MAX + 1 bytes). */
+static void
+rd_name(struct rd *rd, char *out)
+{
+	uint64_t n = rd_len(rd, true);
+	const uint8_t *p = rd_bytes(rd, n);
+
+	if (p && !name_valid((const char *)p, n))
+		rd_fail(rd);
+	if (!rd->err)
+		memcpy(out, p, n);
+}
+
 int
 gsp_cert_decode(const uint8_t *buf, size_t len, struct gsp_cert *c)
 {
 	struct rd rd = { .buf = buf, .len = len };
-	const uint8_t *name;
-	uint64_t n;
 
 	memset(c, 0, sizeof(*c));
 	if (len > GSP_CERT_DECODE_MAX)
 		return -EBADMSG;
-	if (rd_array(&rd) != 6 || rd_uint(&rd) != GSP_CERT_VERSION)
+	if (rd_array(&rd) != 9 || rd_uint(&rd) != GSP_CERT_VERSION)
 		rd_fail(&rd);
-	n = rd_len(&rd, true);
-	name = rd_bytes(&rd, n);
-	if (name && !name_valid((const char *)name, n))
-		rd_fail(&rd);
-	if (!rd.err)
-		memcpy(c->name, name, n);
+	rd_name(&rd, c->cluster);
+	rd_name(&rd, c->name);
 	rd_bin_exact(&rd, c->pk, GSP_PK_LEN);
 	c->not_before = rd_uint(&rd);
 	c->not_after = rd_uint(&rd);
+	rd_bin_exact(&rd, c->ca_id, GSP_KEY_ID_LEN);
 	rd_bin_exact(&rd, c->sig, GSP_SIG_LEN);
 	if (!rd.err && rd.pos != rd.len)
 		rd_fail(&rd);
@@ -304,7 +336,7 @@ gsp_cert_decode(const uint8_t *buf, size_t len, struct gsp_cert *c)
 	return 0;
 }
 
-/* "pmgtm-cert-v1" followed by the encoded first five elements. */
+/* "pmgtm-cert-v2" followed by the encoded first eight elements. */
 static size_t
 signed_message(const struct gsp_cert *c, uint8_t *out, size_t cap)
 {
@@ -324,24 +356,25 @@ gsp_cert_sign(struct gsp_cert *c, const uint8_t ca_sk[GSP_SK_LEN])
 	size_t n;
 
 	memset(c->sig, 0, sizeof(c->sig));
-	if (!gsp_name_valid(c->name))
+	if (!names_valid(c))
 		return -EINVAL;
+	/* The public half ends the secret key. */
+	gsp_key_id(ca_sk + GSP_SK_LEN - GSP_PK_LEN, c->ca_id);
 	n = signed_message(c, msg, sizeof(msg));
 	crypto_sign_detached(c->sig, NULL, msg, n, ca_sk);
 	return 0;
 }
 
 int
-gsp_cert_issue(struct gsp_cert *c, const char *name,
-	       const uint8_t pk[GSP_PK_LEN], uint64_t now, unsigned days,
+gsp_cert_issue(struct gsp_cert *c, const char *cluster, const char *name,
+	       const uint8_t pk[GSP_PK_LEN], uint64_t now, uint64_t life,
 	       const uint8_t ca_sk[GSP_SK_LEN])
 {
-	uint64_t life = (uint64_t)days * 86400;
-
 	memset(c, 0, sizeof(*c));
-	if (!gsp_name_valid(name) || days < 1 || days > GSP_CERT_DAYS_MAX ||
-	    now > UINT64_MAX - life)
+	if (!gsp_name_valid(cluster) || !gsp_name_valid(name) || life < 1 ||
+	    life > GSP_CERT_VALID_MAX || now > UINT64_MAX - life)
 		return -EINVAL;
+	memcpy(c->cluster, cluster, strlen(cluster) + 1);
 	memcpy(c->name, name, strlen(name) + 1);
 	memcpy(c->pk, pk, GSP_PK_LEN);
 	c->not_before = now > GSP_CERT_SKEW ? now - GSP_CERT_SKEW : 0;
@@ -354,18 +387,38 @@ gsp_cert_issue(struct gsp_cert *c, const char *name,
 }
 
 int
-gsp_cert_verify(const struct gsp_cert *c, const uint8_t ca_pk[GSP_PK_LEN],
+gsp_cert_verify(const struct gsp_cert *c, const struct gsp_trust *t,
 		uint64_t now)
 {
-	uint8_t msg[SIGNED_MAX];
+	uint8_t msg[SIGNED_MAX], id[GSP_KEY_ID_LEN];
 	size_t n;
+	bool ok = false;
 
-	if (!gsp_name_valid(c->name))
+	if (!names_valid(c))
 		return GSP_ECERTSIG;
 	n = signed_message(c, msg, sizeof(msg));
-	if (n == 0 || crypto_sign_verify_detached(c->sig, msg, n, ca_pk) != 0)
+	for (size_t i = 0; n && !ok && i < t->n_ca && i < GSP_CA_MAX; i++) {
+		gsp_key_id(t->ca_pk[i], id);
+		ok = memcmp(id, c->ca_id, sizeof(id)) == 0 &&
+		     crypto_sign_verify_detached(c->sig, msg, n,
+						 t->ca_pk[i]) == 0;
+	}
+	if (!ok)
 		return GSP_ECERTSIG;
+	if (t->cluster[0] && strcmp(t->cluster, c->cluster) != 0)
+		return GSP_ECERTCLUSTER;
 	if (now < c->not_before || now > c->not_after)
 		return GSP_ECERTEXPIRED;
 	return 0;
+}
+
+void
+gsp_trust_one(struct gsp_trust *t, const uint8_t ca_pk[GSP_PK_LEN],
+	      const char *cluster)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->ca_pk[0], ca_pk, GSP_PK_LEN);
+	t->n_ca = 1;
+	if (cluster)
+		snprintf(t->cluster, sizeof(t->cluster), "%s", cluster);
 }

@@ -62,7 +62,7 @@
 #define GSP_NAME_LEN 64	      /* names up to 63 bytes, NUL-terminated */
 #define GSP_DNAME_LEN 256     /* DNS names (ns_name), NUL-terminated */
 #define GSP_ADDRS_MAX 16      /* DNS addresses a member announces */
-#define GSP_CERT_MAX 256      /* encoded certificate */
+#define GSP_CERT_MAX 384      /* encoded certificate */
 #define GSP_REC_MAX 4096      /* one signed record */
 #define GSP_MSG_RECS_MAX 1024 /* records in one packet (push-pull) */
 /* msgpack objects in one decoded envelope or record: an envelope is a few

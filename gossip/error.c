@@ -17,6 +17,8 @@ gsp_strerror(int err)
 		return "certificate expired or not yet valid";
 	case GSP_EREJECTED:
 		return "record refused";
+	case GSP_ECERTCLUSTER:
+		return "certificate for another cluster";
 	}
 	if (err <= GSP_ERR_FIRST && err >= GSP_ERR_LAST)
 		return "unknown pmgtm error";

@@ -24,6 +24,9 @@
  * older than what is held, or claiming what no honest peer would. The
  * function that returns it also says why (an enum gsp_reject). */
 #define GSP_EREJECTED (-1003)
+/* A certificate for another cluster (signed by a CA we trust, but naming
+ * another cluster.name). */
+#define GSP_ECERTCLUSTER (-1004)
 
 /* A static, human readable message for @err: a project code of the band
  * above, or a negative errno. Never NULL. */

@@ -85,7 +85,8 @@ struct gsp_self {
 	const uint8_t *sk; /* 64-byte Ed25519 secret key */
 	const uint8_t *cert;
 	size_t cert_len;
-	const uint8_t *ca_pk; /* 32 bytes */
+	const uint8_t (*ca_pks)[32]; /* the CA public keys trusted */
+	size_t n_ca;		     /* 1 to GSP_CA_MAX */
 	uint64_t generation;  /* persisted, raised at every start */
 	const struct ip_addr *addrs;
 	size_t n_addrs;

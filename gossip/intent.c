@@ -171,7 +171,7 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 		return gsp__refuse(why, GSP_REJ_BOUNDS);
 	if (gsp_cert_decode(r->cert, r->cert_len, &cert))
 		return gsp__refuse(why, GSP_REJ_CERT);
-	int v = gsp_cert_verify(&cert, g->ca_pk, now.unix_s);
+	int v = gsp_cert_verify(&cert, &g->trust, now.unix_s);
 	if (v == GSP_ECERTEXPIRED)
 		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	if (v || strcmp(cert.name, r->author) != 0)

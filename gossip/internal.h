@@ -193,7 +193,7 @@ struct gsp_ring {
 struct gsp {
 	char cluster[GSP_NAME_LEN];
 	uint8_t sk[GSP_SK_LEN];
-	uint8_t ca_pk[GSP_PK_LEN];
+	struct gsp_trust trust; /* CA keys and our cluster */
 	uint8_t cert[GSP_CERT_MAX];
 	size_t cert_len;
 	struct gsp_keyring keyring;

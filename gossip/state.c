@@ -267,7 +267,7 @@ author_key(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	if (r->kind == GSP_REC_ALIVE) {
 		if (gsp_cert_decode(r->cert, r->cert_len, cert))
 			return gsp__refuse(why, GSP_REJ_CERT);
-		int v = gsp_cert_verify(cert, g->ca_pk, now.unix_s);
+		int v = gsp_cert_verify(cert, &g->trust, now.unix_s);
 		if (v == GSP_ECERTEXPIRED)
 			return gsp__refuse(why, GSP_REJ_EXPIRED);
 		if (v || strcmp(cert->name, r->subject) != 0)
@@ -651,10 +651,19 @@ gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
 	struct gsp_cert cert;
 	uint8_t pk[GSP_PK_LEN];
 
+	struct gsp_trust trust;
+
 	*out = NULL;
+	if (self->n_ca < 1 || self->n_ca > GSP_CA_MAX ||
+	    strlen(self->cluster) >= GSP_NAME_LEN)
+		return -EINVAL;
+	memset(&trust, 0, sizeof(trust));
+	memcpy(trust.ca_pk, self->ca_pks, self->n_ca * GSP_PK_LEN);
+	trust.n_ca = self->n_ca;
+	snprintf(trust.cluster, sizeof(trust.cluster), "%s", self->cluster);
 	if (self->cert_len > GSP_CERT_MAX ||
 	    gsp_cert_decode(self->cert, self->cert_len, &cert) ||
-	    gsp_cert_verify(&cert, self->ca_pk, now.unix_s) ||
+	    gsp_cert_verify(&cert, &trust, now.unix_s) ||
 	    strcmp(cert.name, self->name) != 0 ||
 	    self->n_addrs > GSP_ADDRS_MAX ||
 	    strlen(self->cluster) >= GSP_NAME_LEN)
@@ -668,7 +677,7 @@ gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
 		return -ENOMEM;
 	snprintf(g->cluster, sizeof(g->cluster), "%s", self->cluster);
 	memcpy(g->sk, self->sk, GSP_SK_LEN);
-	memcpy(g->ca_pk, self->ca_pk, GSP_PK_LEN);
+	g->trust = trust;
 	memcpy(g->cert, self->cert, self->cert_len);
 	g->cert_len = self->cert_len;
 	if (self->keyring)

@@ -349,7 +349,7 @@ own_alive(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg,
 			break; /* what we already hold, or older */
 		int v = gsp_cert_decode(r->cert, r->cert_len, &cert)
 				? -EBADMSG
-				: gsp_cert_verify(&cert, g->ca_pk, now.unix_s);
+				: gsp_cert_verify(&cert, &g->trust, now.unix_s);
 		if (v == GSP_ECERTEXPIRED)
 			rc = gsp__refuse(why, GSP_REJ_EXPIRED);
 		else if (v || strcmp(cert.name, r->subject) != 0)

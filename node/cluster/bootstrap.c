@@ -89,7 +89,9 @@ static int
 make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 	   size_t errlen)
 {
-	uint8_t sk[GSP_SK_LEN], ca_pk[GSP_PK_LEN], cert_bytes[GSP_CERT_MAX];
+	uint8_t sk[GSP_SK_LEN], ca_pk[GSP_CA_MAX][GSP_PK_LEN];
+	uint8_t cert_bytes[GSP_CERT_MAX];
+	size_t n_ca;
 	uint8_t keys[GSP_KEYS_MAX][GSP_KEY_LEN];
 	struct gsp_keyring kr;
 	struct ip_addr addrs[GSP_ADDRS_MAX];
@@ -100,7 +102,8 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 	int r;
 
 	if ((r = node_key_load(cfg->node.key_file, sk, err, errlen)) ||
-	    (r = node_ca_pub_load(cfg->cluster.ca_file, ca_pk, err, errlen)) ||
+	    (r = node_ca_pubs_load(cfg->cluster.ca_file, ca_pk, GSP_CA_MAX,
+				   &n_ca, err, errlen)) ||
 	    (r = node_cert_load(cfg->node.cert_file, &cert, err, errlen)))
 		return r;
 	if (gsp_cert_encode(&cert, cert_bytes, sizeof(cert_bytes), &cert_len)) {
@@ -134,7 +137,8 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 		.sk = sk,
 		.cert = cert_bytes,
 		.cert_len = cert_len,
-		.ca_pk = ca_pk,
+		.ca_pks = (const uint8_t(*)[32])ca_pk,
+		.n_ca = n_ca,
 		.generation = gen,
 		.addrs = addrs,
 		.n_addrs = n_addrs,

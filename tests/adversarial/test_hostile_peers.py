@@ -137,7 +137,8 @@ class Identity:
         run(pmgtmctl, 'ca', 'init', '--dir', self.ca)
         for name in ('lb1', 'lb2', 'lb3', 'evil', 'ghost1'):
             run(pmgtmctl, 'cert', 'issue', '--ca-key',
-                os.path.join(self.ca, 'ca.key'), '--name', name,
+                os.path.join(self.ca, 'ca.key'), '--cluster', CLUSTER,
+                '--name', name,
                 '--out-dir', os.path.join(self.dir, name))
 
     def key(self, name):

@@ -127,7 +127,8 @@ class Lab:
                        check=True, capture_output=True)
         for lb in LBS:
             subprocess.run(run + ['cert', 'issue', '--ca-key',
-                                  self.path('ca', 'ca.key'), '--name', lb,
+                                  self.path('ca', 'ca.key'), '--cluster',
+                                  'e2e', '--name', lb,
                                   '--out-dir', self.path(lb)],
                            check=True, capture_output=True)
             os.makedirs(self.path(lb, 'state'), exist_ok=True)

@@ -39,7 +39,7 @@ init(void)
 	crypto_sign_seed_keypair(ca_pk, ca_sk, seed);
 	seed[0] = 2;
 	crypto_sign_seed_keypair(pk, sk, seed);
-	if (gsp_cert_issue(&c, "fuzz", pk, now.unix_s, 30, ca_sk) ||
+	if (gsp_cert_issue(&c, "fuzz", "fuzz", pk, now.unix_s, 30 * 86400, ca_sk) ||
 	    gsp_cert_encode(&c, cert, sizeof(cert), &clen) ||
 	    gsp_keyring_init(&kr, key, 1))
 		abort();
@@ -49,7 +49,8 @@ init(void)
 		.sk = sk,
 		.cert = cert,
 		.cert_len = clen,
-		.ca_pk = ca_pk,
+		.ca_pks = (const uint8_t(*)[32])ca_pk,
+		.n_ca = 1,
 		.generation = 1,
 		.gossip = { { 4, { 127, 0, 0, 1 } }, 7946 },
 		.rand = { fill, NULL },

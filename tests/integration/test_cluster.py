@@ -63,7 +63,8 @@ class Cluster:
         for i in range(1, NODES + 1):
             name = 'lb%d' % i
             run(pmgtmctl, 'cert', 'issue', '--ca-key',
-                os.path.join(ca, 'ca.key'), '--name', name, '--out-dir',
+                os.path.join(ca, 'ca.key'), '--cluster', 'test',
+                '--name', name, '--out-dir',
                 os.path.join(self.dir, name))
             self.write_config(i)
 

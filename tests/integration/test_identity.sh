@@ -80,7 +80,7 @@ run "ca init without --dir" 1 "--dir is required" -- "$ctl" ca init
 run "ca with an unknown verb" 1 "unknown subcommand" -- "$ctl" ca frob
 
 # --- cert issue --------------------------------------------------------
-run "cert issue" 0 -- "$ctl" cert issue --ca-key ca/a/ca.key --name lb1 \
+run "cert issue" 0 -- "$ctl" cert issue --cluster t --ca-key ca/a/ca.key --name lb1 \
 	--out-dir nodes/lb1 --ca-pub ca/a/ca.pub
 check "node.key mode 0600" [ "$(mode nodes/lb1/node.key)" = 600 ]
 check "node.cert exists" [ -s nodes/lb1/node.cert ]
@@ -90,29 +90,29 @@ check "node.cert is an array of 6 (0x96)" \
 	[ "$(head -c 1 nodes/lb1/node.cert | od -An -tx1 | tr -d ' ')" = 96 ]
 check "no temporary files left" \
 	[ -z "$(find ca nodes -name '.*' -type f)" ]
-run "cert issue for lb2 (30 days)" 0 -- "$ctl" cert issue \
+run "cert issue for lb2 (30 days)" 0 -- "$ctl" cert issue --cluster t \
 	--ca-key ca/a/ca.key --name lb2 --out-dir nodes/lb2 --days 30
-run "cert issue refuses to replace" 2 "already exists" -- "$ctl" cert issue \
+run "cert issue refuses to replace" 2 "already exists" -- "$ctl" cert issue --cluster t \
 	--ca-key ca/a/ca.key --name lb1 --out-dir nodes/lb1
-run "cert issue: invalid name" 1 "invalid node name" -- "$ctl" cert issue \
+run "cert issue: invalid name" 1 "invalid node name" -- "$ctl" cert issue --cluster t \
 	--ca-key ca/a/ca.key --name LB_1 --out-dir nodes/x
-run "cert issue: --days 0" 1 "--days" -- "$ctl" cert issue \
+run "cert issue: --days 0" 1 "--days" -- "$ctl" cert issue --cluster t \
 	--ca-key ca/a/ca.key --name lb9 --out-dir nodes/x --days 0
-run "cert issue: missing CA key" 2 "No such file" -- "$ctl" cert issue \
+run "cert issue: missing CA key" 2 "No such file" -- "$ctl" cert issue --cluster t \
 	--ca-key ca/none/ca.key --name lb9 --out-dir nodes/x
 run "cert issue: node key given as CA key" 1 "this is a node secret key" -- \
-	"$ctl" cert issue --ca-key nodes/lb1/node.key --name lb9 --out-dir nodes/x
+	"$ctl" cert issue --cluster t --ca-key nodes/lb1/node.key --name lb9 --out-dir nodes/x
 run "cert issue: CA key of another CA than --ca-pub" 2 \
-	"is not the secret key of the CA" -- "$ctl" cert issue \
+	"is not the secret key of the CA" -- "$ctl" cert issue --cluster t \
 	--ca-key ca/b/ca.key --ca-pub ca/a/ca.pub --name lb9 --out-dir nodes/x
 check "refusals wrote nothing" [ ! -e nodes/x/node.key ]
-run "cert issue: unknown option" 1 "unknown option" -- "$ctl" cert issue \
+run "cert issue: unknown option" 1 "unknown option" -- "$ctl" cert issue --cluster t \
 	--ca-key ca/a/ca.key --name lb9 --out-dir nodes/x --colour
 
 chmod 644 ca/a/ca.key
 run "cert issue refuses a CA key readable by others" 2 \
 	"is readable by group or others (mode 0644); chmod 600 it" -- \
-	"$ctl" cert issue --ca-key ca/a/ca.key --name lb9 --out-dir nodes/x
+	"$ctl" cert issue --cluster t --ca-key ca/a/ca.key --name lb9 --out-dir nodes/x
 chmod 600 ca/a/ca.key
 
 # --- cert verify -------------------------------------------------------
@@ -158,10 +158,10 @@ run "CA secret key given as ca.pub" 1 "this is a CA secret key" -- \
 
 # --- renewal: a new certificate for the same key ------------------------
 run "renewal without --force is refused" 2 "node.cert already exists" -- \
-	"$ctl" cert issue --ca-key ca/a/ca.key --name lb1 --out-dir nodes/lb1 \
+	"$ctl" cert issue --cluster t --ca-key ca/a/ca.key --name lb1 --out-dir nodes/lb1 \
 	--node-key nodes/lb1/node.key
 keysum=$(sum nodes/lb1/node.key)
-run "renewal with --force" 0 -- "$ctl" cert issue --ca-key ca/a/ca.key \
+run "renewal with --force" 0 -- "$ctl" cert issue --cluster t --ca-key ca/a/ca.key \
 	--name lb1 --out-dir nodes/lb1 --node-key nodes/lb1/node.key --force \
 	--days 730
 check "renewal kept the key" [ "$(sum nodes/lb1/node.key)" = "$keysum" ]

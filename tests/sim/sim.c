@@ -290,7 +290,8 @@ start(struct sim *s, int i)
 		.sk = n->sk,
 		.cert = n->cert,
 		.cert_len = n->cert_len,
-		.ca_pk = s->ca_pk,
+		.ca_pks = (const uint8_t(*)[32])s->ca_pk,
+		.n_ca = 1,
 		.generation = n->generation,
 		.addrs = &addr,
 		.n_addrs = 1,
@@ -337,7 +338,7 @@ sim_add(struct sim *s)
 	n->generation = 1;
 	fill(s, seed, sizeof(seed));
 	crypto_sign_seed_keypair(pk, n->sk, seed);
-	if (gsp_cert_issue(&cert, n->name, pk, s->epoch, 30, s->ca_sk) ||
+	if (gsp_cert_issue(&cert, "sim", n->name, pk, s->epoch, 30 * 86400, s->ca_sk) ||
 	    gsp_cert_encode(&cert, n->cert, sizeof(n->cert), &n->cert_len))
 		abort();
 	start(s, i);

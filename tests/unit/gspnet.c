@@ -174,7 +174,7 @@ start(struct gspnet *n, int i, const struct gspnet_opts *o,
 		snprintf(ns, sizeof(ns), "%s.%s", name, o->ns_zone);
 	memset(seed, o->key_seed + i, sizeof(seed));
 	crypto_sign_seed_keypair(pk, sk, seed);
-	assert_int_equal(gsp_cert_issue(&c, name, pk, GSPNET_T0, 30, ca_sk), 0);
+	assert_int_equal(gsp_cert_issue(&c, "test", name, pk, GSPNET_T0, 30 * 86400, ca_sk), 0);
 	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &cert_len), 0);
 	n->ep[i].ip.family = 4;
 	memcpy(n->ep[i].ip.bytes, (uint8_t[]){ 10, 0, 0, (uint8_t)(1 + i) }, 4);
@@ -185,7 +185,8 @@ start(struct gspnet *n, int i, const struct gspnet_opts *o,
 		.sk = sk,
 		.cert = cert,
 		.cert_len = cert_len,
-		.ca_pk = ca_pk,
+		.ca_pks = (const uint8_t(*)[32])ca_pk,
+		.n_ca = 1,
 		.generation =
 			GSPNET_T0 - 60 + (uint64_t)i, /* started a minute ago */
 		.addrs = &addr,

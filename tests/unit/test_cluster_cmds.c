@@ -82,8 +82,7 @@ write_identity(struct world *w, int i)
 
 	snprintf(name, sizeof(name), "lb%d", i + 1);
 	crypto_sign_keypair(pk, sk);
-	assert_int_equal(gsp_cert_issue(&c, name, pk, (uint64_t)time(NULL), 30,
-					w->ca_sk),
+	assert_int_equal(gsp_cert_issue(&c, "t", name, pk, (uint64_t)time(NULL), 30 * 86400, w->ca_sk),
 			 0);
 	snprintf(path, sizeof(path), "%s/%s.key", w->dir, name);
 	assert_int_equal(node_key_save(path, sk, 0, err, sizeof(err)), 0);
@@ -252,7 +251,7 @@ intents_on_disk(struct world *w)
 
 	crypto_sign_keypair(pk, sk);
 	assert_int_equal(
-		gsp_cert_issue(&c, "lb3", pk, now.unix_s, 30, w->ca_sk), 0);
+		gsp_cert_issue(&c, "t", "lb3", pk, now.unix_s, 30 * 86400, w->ca_sk), 0);
 	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &clen), 0);
 	struct gsp_self self = {
 		.cluster = "t",
@@ -260,7 +259,8 @@ intents_on_disk(struct world *w)
 		.sk = sk,
 		.cert = cert,
 		.cert_len = clen,
-		.ca_pk = w->ca_pk,
+		.ca_pks = (const uint8_t(*)[32])w->ca_pk,
+		.n_ca = 1,
 		.generation = 1,
 		.gossip = { { 4, { 127, 0, 0, 218 } }, PORT },
 		.rand = { rand_fill, NULL },

@@ -40,7 +40,7 @@ node(void)
 	crypto_sign_seed_keypair(ca_pk, ca_sk, seed);
 	seed[0] = 2;
 	crypto_sign_seed_keypair(pk, sk, seed);
-	assert_int_equal(gsp_cert_issue(&c, "lb1", pk, T.unix_s, 30, ca_sk), 0);
+	assert_int_equal(gsp_cert_issue(&c, "t", "lb1", pk, T.unix_s, 30 * 86400, ca_sk), 0);
 	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &clen), 0);
 	struct gsp_self self = {
 		.cluster = "t",
@@ -48,7 +48,8 @@ node(void)
 		.sk = sk,
 		.cert = cert,
 		.cert_len = clen,
-		.ca_pk = ca_pk,
+		.ca_pks = (const uint8_t(*)[32])ca_pk,
+		.n_ca = 1,
 		.generation = 1,
 		.gossip = { { 4, { 127, 0, 0, 1 } }, 7946 },
 		.rand = { fill, NULL },
