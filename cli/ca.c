@@ -531,7 +531,8 @@ cert_verify(int argc, char **argv)
 	int o;
 
 	cli_opts_reset();
-	while ((o = getopt_long(argc, argv, ":p:c:k:n:a:C:h", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":p:c:k:n:a:C:h", lo, NULL)) !=
+	       -1) {
 		switch (o) {
 		case 'p':
 			v.ca_pub = optarg;

@@ -282,16 +282,15 @@ node_ca_pubs_load(const char *path, uint8_t pks[][GSP_PK_LEN], size_t max,
 						GSP_PK_LEN, why, sizeof(why));
 			if (rc)
 				return cmn_errf(err, errlen, rc,
-						"%s: key %zu: %s", path,
-						*n + 1, why);
+						"%s: key %zu: %s", path, *n + 1,
+						why);
 			(*n)++;
 			lines = 0;
 		}
 		at = end < len ? end + 1 : end;
 	}
 	if (lines || *n == 0)
-		return cmn_errf(err, errlen, -EBADMSG,
-				"%s: %s", path,
+		return cmn_errf(err, errlen, -EBADMSG, "%s: %s", path,
 				*n ? "a CA key header without its key"
 				   : "no CA public key (a file made by "
 				     "pmgtmctl ca init, or several of them "

@@ -79,8 +79,10 @@ cmn_lifetime_parse(const char *text, uint64_t *s)
 	static const struct {
 		const char *unit;
 		uint64_t s;
-	} units[] = { { "s", 1 },	{ "m", 60 },	    { "h", 3600 },
-		      { "d", 86400 },	{ "w", 7 * 86400 }, { "y", 365 * 86400 } };
+	} units[] = {
+		{ "s", 1 },	{ "m", 60 },	    { "h", 3600 },
+		{ "d", 86400 }, { "w", 7 * 86400 }, { "y", 365 * 86400 }
+	};
 	uint64_t v = 0;
 
 	if (!s)

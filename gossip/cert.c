@@ -400,8 +400,8 @@ gsp_cert_verify(const struct gsp_cert *c, const struct gsp_trust *t,
 	for (size_t i = 0; n && !ok && i < t->n_ca && i < GSP_CA_MAX; i++) {
 		gsp_key_id(t->ca_pk[i], id);
 		ok = memcmp(id, c->ca_id, sizeof(id)) == 0 &&
-		     crypto_sign_verify_detached(c->sig, msg, n,
-						 t->ca_pk[i]) == 0;
+		     crypto_sign_verify_detached(c->sig, msg, n, t->ca_pk[i]) ==
+			     0;
 	}
 	if (!ok)
 		return GSP_ECERTSIG;

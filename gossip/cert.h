@@ -142,8 +142,8 @@ gsp_cert_encode(const struct gsp_cert *c, uint8_t *out, size_t cap,
  * gsp_cert_verify()). Returns 0 or -EBADMSG for anything but one array of
  * the nine fields of the layout above (wrong types or lengths, version
  * other than 2, invalid names, trailing bytes, more than
- * GSP_CERT_DECODE_MAX bytes); on failure *@c is zeroed. Allocates nothing; *@c does not point
- * into @buf. */
+ * GSP_CERT_DECODE_MAX bytes); on failure *@c is zeroed. Allocates nothing; *@c
+ * does not point into @buf. */
 __attribute__((warn_unused_result)) int
 gsp_cert_decode(const uint8_t *buf, size_t len, struct gsp_cert *c);
 

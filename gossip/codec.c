@@ -421,6 +421,17 @@ gsp_record_encode(const struct gsp_record *r, const uint8_t *sk, uint8_t *out,
 		pack_str(&pk, r->user);
 		msgpack_pack_uint64(&pk, r->expires_at);
 		msgpack_pack_bin_with_body(&pk, r->cert, r->cert_len);
+	} else if (r->kind == GSP_REC_REVOKE) {
+		msgpack_pack_array(&pk, 2);
+		pack_str(&pk, r->rv_cluster);
+		msgpack_pack_bin_with_body(
+			&pk, r->rv_key_id,
+			r->rv_any_key ? 0 : sizeof(r->rv_key_id));
+	} else if (r->kind == GSP_REC_ENDORSE) {
+		msgpack_pack_array(&pk, 3);
+		msgpack_pack_bin_with_body(&pk, r->inner, r->inner_len);
+		msgpack_pack_uint64(&pk, r->endorsed_at);
+		msgpack_pack_bin_with_body(&pk, r->cert, r->cert_len);
 	} else {
 		msgpack_pack_nil(&pk);
 	}
@@ -484,6 +495,41 @@ decode_intent(const msgpack_object *body, struct gsp_record *r)
 }
 
 static int
+decode_revoke(const msgpack_object *body, struct gsp_record *r)
+{
+	const msgpack_object *f = get_array(body, 2);
+	const uint8_t *id;
+	size_t id_len;
+
+	if (!f || get_name(&f[0], r->rv_cluster, sizeof(r->rv_cluster)) ||
+	    get_bin(&f[1], &id, &id_len) ||
+	    (id_len != 0 && id_len != sizeof(r->rv_key_id)) ||
+	    strcmp(r->subject, r->author) != 0 || r->inc != 0 || r->gen == 0)
+		return -EBADMSG;
+	r->rv_any_key = id_len == 0;
+	if (id_len)
+		memcpy(r->rv_key_id, id, id_len);
+	return 0;
+}
+
+static int
+decode_endorse(const msgpack_object *body, struct gsp_record *r)
+{
+	const msgpack_object *f = get_array(body, 3);
+	const uint8_t *inner, *cert;
+
+	if (!f || get_bin(&f[0], &inner, &r->inner_len) ||
+	    r->inner_len > sizeof(r->inner) ||
+	    get_uint(&f[1], UINT64_MAX, &r->endorsed_at) ||
+	    get_bin(&f[2], &cert, &r->cert_len) ||
+	    r->cert_len > sizeof(r->cert) || r->inc != 0)
+		return -EBADMSG;
+	memcpy(r->inner, inner, r->inner_len);
+	memcpy(r->cert, cert, r->cert_len);
+	return 0;
+}
+
+static int
 decode_row(const msgpack_object *body, struct gsp_record *r)
 {
 	const msgpack_object *f = get_array(body, 2);
@@ -520,7 +566,7 @@ decode_record_tbs(const msgpack_object *o, struct gsp_record *r)
 	const msgpack_object *f = get_array(o, 6);
 	uint64_t kind;
 
-	if (!f || get_uint(&f[0], GSP_REC_ROW, &kind) || kind == 0 ||
+	if (!f || get_uint(&f[0], GSP_REC_ENDORSE, &kind) || kind == 0 ||
 	    get_name(&f[1], r->subject, sizeof(r->subject)) ||
 	    get_uint(&f[2], UINT64_MAX, &r->gen) ||
 	    get_uint(&f[3], UINT64_MAX, &r->inc) ||
@@ -533,6 +579,10 @@ decode_record_tbs(const msgpack_object *o, struct gsp_record *r)
 		return decode_intent(&f[5], r);
 	if (kind == GSP_REC_ROW)
 		return decode_row(&f[5], r);
+	if (kind == GSP_REC_REVOKE)
+		return decode_revoke(&f[5], r);
+	if (kind == GSP_REC_ENDORSE)
+		return decode_endorse(&f[5], r);
 	return f[5].type == MSGPACK_OBJECT_NIL ? 0 : -EBADMSG;
 }
 

@@ -37,6 +37,18 @@
  *                               [ peer (str), flags (uint: 1 reachable,
  *                                 2 indirect), rtt_us, p50_us, p99_us,
  *                                 loss_permille, last_ack_ms ]) ]
+ *              kind 7 revocation (gossip/revoke.h): signed by the CA,
+ *                      subject = author = the node, generation =
+ *                      revoked_at, incarnation = 0,
+ *                      body = [ cluster (str), key id (bin 8, or empty:
+ *                               every key of that name) ]
+ *              kind 8 endorsed intent: a live node vouches for an intent
+ *                      it holds (so it outlives its issuer's certificate,
+ *                      see gossip/intent.c): subject = target, generation
+ *                      = the intent's version, incarnation = 0, author =
+ *                      endorser, body = [ intent (bin: the signed kind 5
+ *                      record, verbatim), endorsed_at (uint),
+ *                      endorser cert (bin) ]
  *
  * Signatures cover the exact bytes received, so nothing is re-encoded and
  * a record travels unchanged from its author to every node. A later format
@@ -87,7 +99,12 @@ enum gsp_rec_kind {
 	GSP_REC_LEFT = 4,
 	GSP_REC_INTENT = 5,
 	GSP_REC_ROW = 6,
+	GSP_REC_REVOKE = 7,
+	GSP_REC_ENDORSE = 8,
 };
+
+/* The largest signed intent record an endorsement carries. */
+#define GSP_INNER_MAX 1200
 
 /* An IP address (family 4 or 6, network order), and a port for gossip. */
 struct gsp_endpoint {
@@ -116,6 +133,14 @@ struct gsp_record {
 	uint64_t issued_at, expires_at;
 	char reason[GSP_REASON_LEN];
 	char user[GSP_NAME_LEN];
+	/* revocation only */
+	char rv_cluster[GSP_NAME_LEN];
+	uint8_t rv_key_id[8];
+	bool rv_any_key;
+	/* endorsement only (and cert above: the endorser's) */
+	uint8_t inner[GSP_INNER_MAX]; /* the signed intent record */
+	size_t inner_len;
+	uint64_t endorsed_at;
 	/* row only: cells point into the decoded copy below */
 	uint64_t observed_at;
 	size_t n_cells;

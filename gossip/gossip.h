@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gossip/cert.h"
 #include "gossip/codec.h"
 #include "gossip/seal.h"
 
@@ -41,6 +42,7 @@ enum gsp_reject {
 			     * or count out of bounds */
 	GSP_REJ_SOURCE,	    /* a datagram from an address its sender does
 			     * not use, or beyond its verification budget */
+	GSP_REJ_REVOKED,    /* signed with a certificate the CA revoked */
 	GSP_REJ__COUNT,
 };
 
@@ -87,7 +89,7 @@ struct gsp_self {
 	size_t cert_len;
 	const uint8_t (*ca_pks)[32]; /* the CA public keys trusted */
 	size_t n_ca;		     /* 1 to GSP_CA_MAX */
-	uint64_t generation;  /* persisted, raised at every start */
+	uint64_t generation;	     /* persisted, raised at every start */
 	const struct ip_addr *addrs;
 	size_t n_addrs;
 	const char *ns_name; /* NULL or "" when none */
@@ -154,6 +156,9 @@ enum gsp_event_type {
 		       * agree again (0) */
 	GSP_EV_CERT_EXPIRED, /* our own certificate is outside its validity:
 			      * peers refuse us, so we stop probing them */
+	GSP_EV_REVOKED,	     /* a revocation arrived; name: the member it
+			      * names; new_state 1 when it is this node
+			      * (which then stops gossiping) */
 };
 
 struct gsp_event {
@@ -182,6 +187,10 @@ struct gsp_member_info {
 			  * first probe after it joins) */
 	uint64_t last_ack_ms;	 /* monotonic time of the last direct ack */
 	uint64_t state_since_ms; /* when it entered its state */
+	/* its certificate, as its alive record carries it */
+	uint8_t pk[32];
+	uint64_t cert_not_before, cert_not_after; /* unix seconds */
+	bool revoked; /* a revocation covers its certificate */
 };
 
 size_t gsp_member_count(const struct gsp *g);
@@ -198,6 +207,25 @@ void gsp_update_self(struct gsp *g, struct gsp_now now,
 /* Replaces the keyring (a reload during key rotation); NULL or an empty
  * keyring: plain packets. */
 void gsp_set_keyring(struct gsp *g, const struct gsp_keyring *kr);
+
+/* A renewed certificate, or a new key and its certificate (a reload):
+ * checked like at gsp_new() (our CAs, our cluster and name, valid now,
+ * for @sk), then announced in a new alive record, sent first to every
+ * peer. Returns 0, or -EINVAL with nothing changed. */
+__attribute__((warn_unused_result)) int
+gsp_set_identity(struct gsp *g, struct gsp_now now, const uint8_t *sk,
+		 const uint8_t *cert, size_t cert_len);
+
+/* Replaces the CA keys trusted (a CA rotation), 1 to GSP_CA_MAX. Our own
+ * certificate must verify under them (-EINVAL otherwise, nothing
+ * changed). Members and intents whose certificates no longer verify are
+ * handled as if their certificates had expired. */
+__attribute__((warn_unused_result)) int
+gsp_set_trust(struct gsp *g, struct gsp_now now, const uint8_t (*ca_pks)[32],
+	      size_t n_ca);
+
+/* Our own certificate, decoded. */
+void gsp_self_cert(const struct gsp *g, struct gsp_cert *out);
 
 /*
  * Drain intents. An intent (target, drained yes/no) is signed by the node
@@ -314,6 +342,31 @@ void gsp_split_views(const struct gsp *g, struct gsp_now now,
 /* Announces a graceful leave (a signed "left" record sent to every peer);
  * the caller flushes the outbox and stops. */
 void gsp_leave(struct gsp *g, struct gsp_now now);
+
+/*
+ * Revocations (gossip/revoke.h): CA-signed records that void a node's
+ * certificate. Each node keeps those it verified, spreads them, refuses
+ * records and packets signed with a revoked certificate (GSP_REJ_REVOKED)
+ * and drops the intents such a key issued at or after the revocation
+ * time. A node whose own certificate is revoked stops gossiping.
+ */
+#define GSP_REVOCATIONS_MAX 256
+
+/* A revocation from the operator or from the state file: verified against
+ * our CAs and cluster. Returns 1 new, 0 already held, or GSP_EREJECTED
+ * with the reason in *why (when not NULL). */
+__attribute__((warn_unused_result)) int
+gsp_revocation_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
+		      size_t len, enum gsp_reject *why);
+
+/* Every revocation held as signed bytes, for the state file. */
+void gsp_revocations_export(const struct gsp *g,
+			    void (*fn)(void *ctx, const uint8_t *rec,
+				       size_t len),
+			    void *ctx);
+
+/* Whether the CA revoked our own certificate. */
+bool gsp_self_revoked(const struct gsp *g);
 
 /* Whether this node's own certificate is outside its validity now. */
 bool gsp_cert_expired(const struct gsp *g, struct gsp_now now);

@@ -85,6 +85,7 @@ struct member {
 	uint64_t gen, inc;
 	uint8_t pk[GSP_PK_LEN];
 	uint64_t cert_not_before, cert_not_after;
+	bool revoked; /* a revocation covers the certificate it announced */
 	struct ip_addr addrs[GSP_ADDRS_MAX];
 	size_t n_addrs;
 	char ns_name[GSP_DNAME_LEN];

@@ -21,7 +21,7 @@ static const char *const reject_names[GSP_REJ__COUNT] = {
 	[GSP_REJ_CERT] = "bad_cert",	   [GSP_REJ_EXPIRED] = "expired_cert",
 	[GSP_REJ_OLD] = "old_version",	   [GSP_REJ_DECRYPT] = "decrypt",
 	[GSP_REJ_PLAIN] = "not_encrypted", [GSP_REJ_BOUNDS] = "implausible",
-	[GSP_REJ_SOURCE] = "source",
+	[GSP_REJ_SOURCE] = "source",	   [GSP_REJ_REVOKED] = "revoked",
 };
 
 const char *
@@ -624,6 +624,10 @@ gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
 	out->reached = i > 0 && gsp__reachable(m);
 	out->last_ack_ms = m->last_ack;
 	out->state_since_ms = m->state_since;
+	memcpy(out->pk, m->pk, sizeof(out->pk));
+	out->cert_not_before = m->cert_not_before;
+	out->cert_not_after = m->cert_not_after;
+	out->revoked = m->revoked;
 	return true;
 }
 

@@ -64,6 +64,13 @@ int64_t node_gossip_drain(struct node_gossip *ng, const char *target,
 			  bool drained, const char *user, const char *reason,
 			  uint64_t expires_at);
 
+/* Hands a revocation (the bytes `pmgtmctl cert revoke` wrote) to the
+ * cluster: verified against the CAs and the cluster name, kept in
+ * state_dir and spread to every peer. Returns 1 new, 0 already held, or a
+ * negative errno (GSP_EREJECTED: refused) with a reason in @err. */
+int node_gossip_revoke(struct node_gossip *ng, const uint8_t *rec, size_t len,
+		       char *err, size_t errlen);
+
 /* The time as the state machine wants it. */
 struct gsp_now node_gossip_now(const struct node_gossip *ng);
 

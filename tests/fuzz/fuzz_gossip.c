@@ -39,7 +39,8 @@ init(void)
 	crypto_sign_seed_keypair(ca_pk, ca_sk, seed);
 	seed[0] = 2;
 	crypto_sign_seed_keypair(pk, sk, seed);
-	if (gsp_cert_issue(&c, "fuzz", "fuzz", pk, now.unix_s, 30 * 86400, ca_sk) ||
+	if (gsp_cert_issue(&c, "fuzz", "fuzz", pk, now.unix_s, 30 * 86400,
+			   ca_sk) ||
 	    gsp_cert_encode(&c, cert, sizeof(cert), &clen) ||
 	    gsp_keyring_init(&kr, key, 1))
 		abort();

@@ -333,7 +333,8 @@ first_contact(uint64_t seed)
 	strcpy(r.author, "ghost1");
 	r.gen = 7;
 	r.gossip = s.nodes[EVIL].ep;
-	int rc = gsp_cert_issue(&cert, "sim", "ghost1", pk, s.epoch, 30 * 86400, s.ca_sk);
+	int rc = gsp_cert_issue(&cert, "sim", "ghost1", pk, s.epoch, 30 * 86400,
+				s.ca_sk);
 	rc |= gsp_cert_encode(&cert, r.cert, sizeof(r.cert), &r.cert_len);
 	rc |= gsp_record_encode(&r, sk, rec, sizeof(rec), &rlen);
 	const uint8_t *recs[1] = { rec };
@@ -371,7 +372,8 @@ rekey(uint64_t seed)
 	sim_kill(&s, 2);
 	sim_run(&s, s.now + 1000);
 	crypto_sign_keypair(pk, s.nodes[2].sk);
-	if (gsp_cert_issue(&cert, "sim", "n2", pk, s.epoch, 30 * 86400, s.ca_sk) ||
+	if (gsp_cert_issue(&cert, "sim", "n2", pk, s.epoch, 30 * 86400,
+			   s.ca_sk) ||
 	    gsp_cert_encode(&cert, s.nodes[2].cert, sizeof(s.nodes[2].cert),
 			    &s.nodes[2].cert_len))
 		abort();
@@ -397,7 +399,9 @@ own_cert_expired(uint64_t seed)
 	sim_kill(&s, 1);
 	crypto_sign_ed25519_sk_to_pk(pk, s.nodes[1].sk);
 	/* Valid from a day ago for one day and 20 s. */
-	if (gsp_cert_issue(&cert, "sim", "n1", pk, sim_now(&s).unix_s - 86400 + 20, 1 * 86400, s.ca_sk) ||
+	if (gsp_cert_issue(&cert, "sim", "n1", pk,
+			   sim_now(&s).unix_s - 86400 + 20, 1 * 86400,
+			   s.ca_sk) ||
 	    gsp_cert_encode(&cert, s.nodes[1].cert, sizeof(s.nodes[1].cert),
 			    &s.nodes[1].cert_len))
 		abort();

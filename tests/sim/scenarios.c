@@ -354,7 +354,8 @@ rejections(void)
 	strcpy(r.author, "mallory");
 	r.gen = 1;
 	r.gossip = s.nodes[1].ep;
-	rc = gsp_cert_issue(&cert, "sim", "mallory", pk, s.epoch, 30 * 86400, ca_sk);
+	rc = gsp_cert_issue(&cert, "sim", "mallory", pk, s.epoch, 30 * 86400,
+			    ca_sk);
 	rc |= gsp_cert_encode(&cert, r.cert, sizeof(r.cert), &r.cert_len);
 	rc |= gsp_record_encode(&r, sk, rec, sizeof(rec), &rlen);
 	const uint8_t *recs[1] = { rec };
@@ -367,7 +368,8 @@ rejections(void)
 	      "cert from another CA: rejected, mallory unknown");
 
 	/* Our CA, but expired. */
-	rc = gsp_cert_issue(&cert, "sim", "mallory", pk, s.epoch - 40 * 86400, 1 * 86400, s.ca_sk);
+	rc = gsp_cert_issue(&cert, "sim", "mallory", pk, s.epoch - 40 * 86400,
+			    1 * 86400, s.ca_sk);
 	rc |= gsp_cert_encode(&cert, r.cert, sizeof(r.cert), &r.cert_len);
 	rc |= gsp_record_encode(&r, sk, rec, sizeof(rec), &rlen);
 	rc |= gsp_msg_encode("sim", "mallory", GSP_MSG_PING, 1, "n0", 0, recs,

@@ -338,7 +338,8 @@ sim_add(struct sim *s)
 	n->generation = 1;
 	fill(s, seed, sizeof(seed));
 	crypto_sign_seed_keypair(pk, n->sk, seed);
-	if (gsp_cert_issue(&cert, "sim", n->name, pk, s->epoch, 30 * 86400, s->ca_sk) ||
+	if (gsp_cert_issue(&cert, "sim", n->name, pk, s->epoch, 30 * 86400,
+			   s->ca_sk) ||
 	    gsp_cert_encode(&cert, n->cert, sizeof(n->cert), &n->cert_len))
 		abort();
 	start(s, i);

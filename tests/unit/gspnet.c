@@ -174,7 +174,9 @@ start(struct gspnet *n, int i, const struct gspnet_opts *o,
 		snprintf(ns, sizeof(ns), "%s.%s", name, o->ns_zone);
 	memset(seed, o->key_seed + i, sizeof(seed));
 	crypto_sign_seed_keypair(pk, sk, seed);
-	assert_int_equal(gsp_cert_issue(&c, "test", name, pk, GSPNET_T0, 30 * 86400, ca_sk), 0);
+	assert_int_equal(gsp_cert_issue(&c, "test", name, pk, GSPNET_T0,
+					30 * 86400, ca_sk),
+			 0);
 	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &cert_len), 0);
 	n->ep[i].ip.family = 4;
 	memcpy(n->ep[i].ip.bytes, (uint8_t[]){ 10, 0, 0, (uint8_t)(1 + i) }, 4);

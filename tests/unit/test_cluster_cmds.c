@@ -82,7 +82,8 @@ write_identity(struct world *w, int i)
 
 	snprintf(name, sizeof(name), "lb%d", i + 1);
 	crypto_sign_keypair(pk, sk);
-	assert_int_equal(gsp_cert_issue(&c, "t", name, pk, (uint64_t)time(NULL), 30 * 86400, w->ca_sk),
+	assert_int_equal(gsp_cert_issue(&c, "t", name, pk, (uint64_t)time(NULL),
+					30 * 86400, w->ca_sk),
 			 0);
 	snprintf(path, sizeof(path), "%s/%s.key", w->dir, name);
 	assert_int_equal(node_key_save(path, sk, 0, err, sizeof(err)), 0);
@@ -250,8 +251,9 @@ intents_on_disk(struct world *w)
 	struct gsp_now now = node_gossip_now(w->n[0].ng);
 
 	crypto_sign_keypair(pk, sk);
-	assert_int_equal(
-		gsp_cert_issue(&c, "t", "lb3", pk, now.unix_s, 30 * 86400, w->ca_sk), 0);
+	assert_int_equal(gsp_cert_issue(&c, "t", "lb3", pk, now.unix_s,
+					30 * 86400, w->ca_sk),
+			 0);
 	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &clen), 0);
 	struct gsp_self self = {
 		.cluster = "t",

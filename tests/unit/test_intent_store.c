@@ -40,7 +40,9 @@ node(void)
 	crypto_sign_seed_keypair(ca_pk, ca_sk, seed);
 	seed[0] = 2;
 	crypto_sign_seed_keypair(pk, sk, seed);
-	assert_int_equal(gsp_cert_issue(&c, "t", "lb1", pk, T.unix_s, 30 * 86400, ca_sk), 0);
+	assert_int_equal(
+		gsp_cert_issue(&c, "t", "lb1", pk, T.unix_s, 30 * 86400, ca_sk),
+		0);
 	assert_int_equal(gsp_cert_encode(&c, cert, sizeof(cert), &clen), 0);
 	struct gsp_self self = {
 		.cluster = "t",
