@@ -156,6 +156,10 @@ enum gsp_event_type {
 		       * agree again (0) */
 	GSP_EV_CERT_EXPIRED, /* our own certificate is outside its validity:
 			      * peers refuse us, so we stop probing them */
+	GSP_EV_ENDORSED,     /* an intent held is now vouched for by a
+			      * certificate that lasts longer (name: its
+			      * target, by: the endorser); the intent is
+			      * unchanged */
 	GSP_EV_REVOKED,	     /* a revocation arrived; name: the member it
 			      * names; new_state 1 when it is this node
 			      * (which then stops gossiping) */
@@ -290,8 +294,10 @@ void gsp_intents_export(const struct gsp *g,
 			void (*fn)(void *ctx, const uint8_t *rec, size_t len),
 			void *ctx);
 
-/* Loads an intent saved by gsp_intents_export() (verified like one from
- * the network). Returns 1 applied, 0 not newer, or GSP_EREJECTED
+/* Loads an intent saved by gsp_intents_export(): verified like one from
+ * the network, except that the certificate that signed it must have been
+ * valid when it signed (issued or endorsed), not now: our own file holds
+ * only what we verified. Returns 1 applied, 0 not newer, or GSP_EREJECTED
  * (gossip/error.h) when it is not an intent, does not verify or is older
  * than the one held; then *why (when not NULL) says why. */
 __attribute__((warn_unused_result)) int

@@ -4,6 +4,22 @@
  * hybrid clocks (INTENT_CLOCK_SHIFT): an intent issued after seeing another
  * always wins over it, two issued at the same moment resolve the same way
  * everywhere, and no peer can push versions beyond our clock.
+ *
+ * Intents outlive their issuer's certificate through endorsement. From a
+ * peer, a copy is believed only when the certificate that signs it is
+ * valid now and not revoked: the issuer's own record, or an endorsement,
+ * in which a live node wraps the issuer's record verbatim and signs it
+ * with its own certificate. Every node endorses the intents it holds
+ * before the certificate of the copy it holds runs out (a quarter of its
+ * life ahead, at most 7 days), or at once when that certificate was
+ * revoked or its CA is no longer trusted; the copy signed by the
+ * certificate that lasts longest wins everywhere. So a key whose
+ * certificate expired, or was revoked, cannot bring in an intent from
+ * then on, back-dated or not: nothing it signs verifies now, and what
+ * nodes hold was verified while it still did. From our own state file a
+ * copy is checked at the time it was signed (issued_at, endorsed_at),
+ * so a cluster down across an expiry restarts with its intents, and
+ * endorses them at once.
  */
 #include "gossip/internal.h"
 
@@ -121,6 +137,121 @@ make_room(struct gsp *g, const struct intent_fields *r)
 	return true;
 }
 
+/* The copy in hand: the issuer's record, and who signed the copy. */
+struct copy {
+	const struct gsp_record *orig;
+	struct gsp_cert issuer, signer;
+	uint8_t id[16];
+};
+
+static int
+cert_code(int v, enum gsp_reject *why)
+{
+	if (v == GSP_ECERTEXPIRED)
+		return gsp__refuse(why, GSP_REJ_EXPIRED);
+	return v ? gsp__refuse(why, GSP_REJ_CERT) : 0;
+}
+
+/* The issuer's record @o: plausible, its certificate for its author, and
+ * issued within that certificate's life and not after a revocation of
+ * it. */
+static int
+check_issuer(struct gsp *g, struct gsp_now now, const struct gsp_record *o,
+	     struct copy *c, enum gsp_reject *why)
+{
+	uint64_t at;
+
+	if (o->kind != GSP_REC_INTENT || o->inc != 0)
+		return gsp__refuse(why, GSP_REJ_DECODE);
+	if (!plausible(now, o))
+		return gsp__refuse(why, GSP_REJ_BOUNDS);
+	if (gsp_cert_decode(o->cert, o->cert_len, &c->issuer) ||
+	    strcmp(c->issuer.name, o->author) != 0)
+		return gsp__refuse(why, GSP_REJ_CERT);
+	if (o->issued_at < c->issuer.not_before ||
+	    o->issued_at > c->issuer.not_after)
+		return gsp__refuse(why, GSP_REJ_EXPIRED);
+	if (gsp__revoked(g, c->issuer.name, c->issuer.pk, c->issuer.not_before,
+			 &at) &&
+	    o->issued_at >= at)
+		return gsp__refuse(why, GSP_REJ_REVOKED);
+	return 0;
+}
+
+/* The signer of the copy: its certificate (ours, valid @at), not revoked
+ * (@disk: not revoked before @at), and its signature over @r. */
+static int
+check_signer(struct gsp *g, const struct gsp_record *r, uint64_t at, bool disk,
+	     struct gsp_cert *signer, enum gsp_reject *why)
+{
+	uint64_t rev;
+	int k = cert_code(gsp_cert_verify(signer, &g->trust, at), why);
+
+	if (k)
+		return k;
+	if (gsp__revoked(g, signer->name, signer->pk, signer->not_before,
+			 &rev) &&
+	    (!disk || at >= rev))
+		return gsp__refuse(why, GSP_REJ_REVOKED);
+	if (!gsp__sig_ok(g, gsp_record_check(r, signer->pk)))
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
+	return 0;
+}
+
+/* Checks a copy (@r: an intent or an endorsement; @inner: room for the
+ * intent an endorsement wraps) and fills *@c. */
+static int
+check_copy(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
+	   const uint8_t *rec, size_t len, bool disk, struct gsp_record *inner,
+	   struct copy *c, enum gsp_reject *why)
+{
+	int k;
+
+	if (r->kind == GSP_REC_INTENT) {
+		c->orig = r;
+		if ((k = check_issuer(g, now, r, c, why)))
+			return k;
+		c->signer = c->issuer;
+		crypto_generichash(c->id, sizeof(c->id), rec, len, NULL, 0);
+		return check_signer(g, r, disk ? r->issued_at : now.unix_s,
+				    disk, &c->signer, why);
+	}
+	if (gsp_record_decode(r->inner, r->inner_len, inner) ||
+	    strcmp(inner->subject, r->subject) != 0 || inner->gen != r->gen)
+		return gsp__refuse(why, GSP_REJ_DECODE);
+	c->orig = inner;
+	if ((k = check_issuer(g, now, inner, c, why)))
+		return k;
+	if (r->endorsed_at < inner->issued_at ||
+	    r->endorsed_at > sat_add(now.unix_s, CLOCK_SKEW_S))
+		return gsp__refuse(why, GSP_REJ_BOUNDS);
+	if (gsp_cert_decode(r->cert, r->cert_len, &c->signer) ||
+	    strcmp(c->signer.name, r->author) != 0)
+		return gsp__refuse(why, GSP_REJ_CERT);
+	crypto_generichash(c->id, sizeof(c->id), r->inner, r->inner_len, NULL,
+			   0);
+	return check_signer(g, r, disk ? r->endorsed_at : now.unix_s, disk,
+			    &c->signer, why);
+}
+
+/* Keeps @rec as the copy held of @in, signed as *@c says. */
+static void
+hold_copy(struct gsp *g, struct intent *in, const struct copy *c,
+	  const uint8_t *rec, size_t len)
+{
+	memcpy(in->id, c->id, sizeof(in->id));
+	memcpy(in->issuer_pk, c->issuer.pk, GSP_PK_LEN);
+	in->issuer_not_before = c->issuer.not_before;
+	memcpy(in->signer, c->signer.name, sizeof(c->signer.name));
+	memcpy(in->signer_pk, c->signer.pk, GSP_PK_LEN);
+	in->signer_not_before = c->signer.not_before;
+	in->signer_not_after = c->signer.not_after;
+	in->signer_void = false;
+	in->endorse_at = 0;
+	gsp__blob_set(g, &in->rec, rec, len);
+	gsp__queue(g, QUEUE_INTENT, in->r.subject, rec, len);
+}
+
 static void
 fields_of(const struct gsp_record *r, struct intent_fields *f)
 {
@@ -155,40 +286,55 @@ grow(struct gsp *g)
 
 int
 gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
-		  const uint8_t *rec, size_t len, enum gsp_reject *why)
+		  const uint8_t *rec, size_t len, bool disk,
+		  enum gsp_reject *why)
 {
-	struct gsp_cert cert;
 	struct intent_fields f;
 	struct intent *cur = find(g, r->subject);
+	struct gsp_record *inner = NULL;
+	struct copy c;
+	int rc;
 
 	if (cur && cur->rec.len == len && !memcmp(cur->rec.data, rec, len))
 		return 0;
-	/* An intent's incarnation is always 0 (names were checked when
-	 * decoded). */
-	if (r->inc != 0)
-		return gsp__refuse(why, GSP_REJ_DECODE);
-	if (!plausible(now, r))
-		return gsp__refuse(why, GSP_REJ_BOUNDS);
-	if (gsp_cert_decode(r->cert, r->cert_len, &cert))
-		return gsp__refuse(why, GSP_REJ_CERT);
-	int v = gsp_cert_verify(&cert, &g->trust, now.unix_s);
-	if (v == GSP_ECERTEXPIRED)
-		return gsp__refuse(why, GSP_REJ_EXPIRED);
-	if (v || strcmp(cert.name, r->author) != 0)
-		return gsp__refuse(why, GSP_REJ_CERT);
-	if (!gsp__sig_ok(g, gsp_record_check(r, cert.pk)))
-		return gsp__refuse(why, GSP_REJ_SIGNATURE);
-
-	fields_of(r, &f);
-	if (cur && !newer(&f, &cur->r))
-		return newer(&cur->r, &f) ? gsp__refuse(why, GSP_REJ_OLD) : 0;
-	if (!cur && !make_room(g, &f))
-		return gsp__refuse(why, GSP_REJ_BOUNDS);
+	if (r->kind == GSP_REC_ENDORSE && !(inner = malloc(sizeof(*inner)))) {
+		gsp__oom(g);
+		return 0;
+	}
+	rc = check_copy(g, now, r, rec, len, disk, inner, &c, why);
+	if (rc)
+		goto out;
+	fields_of(c.orig, &f);
+	if (cur && !memcmp(cur->id, c.id, sizeof(c.id))) {
+		/* The intent held, in another copy: the one whose signer
+		 * lasts longer stays. */
+		rc = 0;
+		if (cur->signer_void ||
+		    c.signer.not_after > cur->signer_not_after) {
+			hold_copy(g, cur, &c, rec, len);
+			struct gsp_event *ev = gsp__event(
+				g, GSP_EV_ENDORSED, NULL, -1, c.signer.name);
+			if (ev)
+				snprintf(ev->name, sizeof(ev->name), "%s",
+					 r->subject);
+			rc = 1;
+		}
+		goto out;
+	}
+	if (cur && !newer(&f, &cur->r)) {
+		rc = newer(&cur->r, &f) ? gsp__refuse(why, GSP_REJ_OLD) : 0;
+		goto out;
+	}
+	if (!cur && !make_room(g, &f)) {
+		rc = gsp__refuse(why, GSP_REJ_BOUNDS);
+		goto out;
+	}
 	if (f.version > g->lamport)
 		g->lamport = f.version;
+	rc = 0;
 	if (!cur) {
 		if (!grow(g))
-			return 0;
+			goto out;
 		/* Keep them sorted by target: the digest depends on order. */
 		size_t at = 0;
 		while (at < g->n_intents &&
@@ -205,10 +351,12 @@ gsp__intent_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	g->digest_dirty = true;
 	cur->r = f;
 	cur->expired_reported = false;
-	gsp__blob_set(g, &cur->rec, rec, len);
-	gsp__queue(g, QUEUE_INTENT, r->subject, rec, len);
+	hold_copy(g, cur, &c, rec, len);
 	emit(g, cur, now.unix_s);
-	return 1;
+	rc = 1;
+out:
+	free(inner);
+	return rc;
 }
 
 int64_t
@@ -244,7 +392,7 @@ gsp_drain(struct gsp *g, struct gsp_now now, const char *target, bool drained,
 	struct gsp_record d;
 	enum gsp_reject why;
 	if (gsp_record_decode(buf, len, &d) ||
-	    gsp__intent_apply(g, now, &d, buf, len, &why) != 1)
+	    gsp__intent_apply(g, now, &d, buf, len, false, &why) != 1)
 		return -EINVAL;
 	/* An operator waits for it: it leaves with the next tick, not with
 	 * the next gossip round. */
@@ -365,9 +513,87 @@ gsp_intent_import(struct gsp *g, struct gsp_now now, const uint8_t *rec,
 
 	if (!why)
 		why = &ignored;
-	if (gsp_record_decode(rec, len, &r) || r.kind != GSP_REC_INTENT)
+	if (gsp_record_decode(rec, len, &r) ||
+	    (r.kind != GSP_REC_INTENT && r.kind != GSP_REC_ENDORSE))
 		return gsp__refuse(why, GSP_REJ_DECODE);
-	return gsp__intent_apply(g, now, &r, rec, len, why);
+	return gsp__intent_apply(g, now, &r, rec, len, true, why);
+}
+
+/* How long before the certificate of the copy held runs out it is
+ * endorsed: a quarter of that certificate's life, at most 7 days. */
+static uint64_t
+endorse_margin(const struct intent *in)
+{
+	uint64_t life = in->signer_not_after - in->signer_not_before;
+
+	return life / 4 < 7 * 86400 ? life / 4 : 7 * 86400;
+}
+
+/* Wraps the issuer's record of @in in an endorsement signed by us, and
+ * holds it. */
+static void
+endorse(struct gsp *g, struct gsp_now now, struct intent *in)
+{
+	struct gsp_record *r = malloc(sizeof(*r)), *d = malloc(sizeof(*d));
+	uint8_t buf[GSP_REC_MAX];
+	enum gsp_reject why;
+	size_t len;
+
+	if (!r || !d) {
+		gsp__oom(g);
+		goto out;
+	}
+	if (gsp_record_decode(in->rec.data, in->rec.len, d))
+		goto out;
+	memset(r, 0, sizeof(*r));
+	if (d->kind == GSP_REC_INTENT) {
+		if (in->rec.len > sizeof(r->inner))
+			goto out;
+		memcpy(r->inner, in->rec.data, in->rec.len);
+		r->inner_len = in->rec.len;
+	} else {
+		memcpy(r->inner, d->inner, d->inner_len);
+		r->inner_len = d->inner_len;
+	}
+	r->kind = GSP_REC_ENDORSE;
+	memcpy(r->subject, in->r.subject, sizeof(r->subject));
+	memcpy(r->author, g->m[0].name, sizeof(r->author));
+	r->gen = in->r.version;
+	r->endorsed_at = now.unix_s;
+	memcpy(r->cert, g->cert, g->cert_len);
+	r->cert_len = g->cert_len;
+	if (gsp_record_encode(r, g->sk, buf, sizeof(buf), &len) ||
+	    gsp_record_decode(buf, len, d))
+		goto out;
+	if (gsp__intent_apply(g, now, d, buf, len, false, &why) == 1)
+		g->next_gossip = now.ms;
+out:
+	free(r);
+	free(d);
+}
+
+/* When @in is to be endorsed by us (monotonic ms), NO_DEADLINE never: its
+ * copy's certificate is void or close to its end, and ours lasts longer. */
+static uint64_t
+endorse_due(struct gsp *g, struct gsp_now now, struct intent *in)
+{
+	const struct member *me = &g->m[0];
+
+	if (g->left || g->self_revoked || !gsp__cert_valid(me, now.unix_s) ||
+	    (!in->signer_void && me->cert_not_after <= in->signer_not_after)) {
+		in->endorse_at = 0;
+		return NO_DEADLINE;
+	}
+	uint64_t from = in->signer_not_after - endorse_margin(in);
+	if (!in->signer_void && now.unix_s < from)
+		return sat_add(now.ms, sat_mul(from - now.unix_s, 1000));
+	/* Due: a little later on each node, so the first endorsement
+	 * usually reaches the others before they make their own. */
+	if (!in->endorse_at)
+		in->endorse_at =
+			now.ms +
+			gsp__rand32(g) % (2 * g->t.gossip_interval_ms + 1);
+	return in->endorse_at;
 }
 
 uint64_t
@@ -377,6 +603,16 @@ gsp__intent_tick(struct gsp *g, struct gsp_now now)
 
 	for (size_t i = 0; i < g->n_intents; i++) {
 		struct intent *in = &g->intents[i];
+		uint64_t due = endorse_due(g, now, in);
+		if (due <= now.ms) {
+			endorse(g, now, in);
+			in = &g->intents[i];
+			due = endorse_due(g, now, in);
+			if (due <= now.ms) /* could not: retry later */
+				due = now.ms + g->t.gossip_interval_ms;
+		}
+		if (due < next)
+			next = due;
 		if (!in->r.drained || !in->r.expires_at || in->expired_reported)
 			continue;
 		if (now.unix_s >= in->r.expires_at) {
@@ -390,6 +626,66 @@ gsp__intent_tick(struct gsp *g, struct gsp_now now)
 			next = at;
 	}
 	return next;
+}
+
+/* Whether the copy of @in is signed by a certificate no CA of ours signed
+ * (any more). */
+static bool
+signer_untrusted(const struct gsp *g, const struct intent *in)
+{
+	struct gsp_record *r = malloc(sizeof(*r));
+	struct gsp_cert c;
+	bool bad = false;
+
+	if (r && !gsp_record_decode(in->rec.data, in->rec.len, r)) {
+		int v = gsp_cert_decode(r->cert, r->cert_len, &c)
+				? GSP_ECERTSIG
+				: gsp_cert_verify(&c, &g->trust, c.not_before);
+		bad = v == GSP_ECERTSIG || v == GSP_ECERTCLUSTER;
+	}
+	free(r);
+	return bad;
+}
+
+static void
+drop(struct gsp *g, size_t i)
+{
+	struct gsp_event *ev =
+		gsp__event(g, GSP_EV_INTENT, NULL, -1, g->intents[i].r.author);
+
+	if (ev) {
+		snprintf(ev->name, sizeof(ev->name), "%s",
+			 g->intents[i].r.subject);
+		ev->new_state = 0;
+		ev->gen = g->intents[i].r.version;
+	}
+	free(g->intents[i].rec.data);
+	memmove(&g->intents[i], &g->intents[i + 1],
+		(g->n_intents - i - 1) * sizeof(g->intents[0]));
+	g->n_intents--;
+	g->digest_dirty = true;
+}
+
+void
+gsp__intents_trust_changed(struct gsp *g, struct gsp_now now,
+			   const struct gsp_revocation *rv)
+{
+	for (size_t i = 0; i < g->n_intents;) {
+		struct intent *in = &g->intents[i];
+		if (rv &&
+		    gsp_revocation_covers(rv, in->r.author, in->issuer_pk,
+					  in->issuer_not_before) &&
+		    in->r.issued_at >= rv->revoked_at) {
+			drop(g, i); /* issued with a key already revoked */
+			continue;
+		}
+		if (rv ? gsp_revocation_covers(rv, in->signer, in->signer_pk,
+					       in->signer_not_before)
+		       : signer_untrusted(g, in))
+			in->signer_void = true;
+		i++;
+	}
+	(void)now;
 }
 
 void

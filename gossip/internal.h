@@ -11,6 +11,7 @@
 #include "gossip/cert.h"
 #include "gossip/error.h"
 #include "gossip/gossip.h"
+#include "gossip/revoke.h"
 
 #define NO_DEADLINE UINT64_MAX
 
@@ -40,6 +41,7 @@
 #define QUEUE_MEMBER 0
 #define QUEUE_INTENT 1
 #define QUEUE_ROW 2
+#define QUEUE_REVOKE 3
 /* Room in a datagram for the header, names, seq, signature and framing;
  * a piggybacked record also needs its own bin header. */
 #define ENVELOPE_OVERHEAD 260
@@ -139,11 +141,27 @@ struct intent_fields {
 	char reason[GSP_REASON_LEN];
 };
 
-/* The winning intent about one target. */
+/* The winning intent about one target, as the best copy we hold: the
+ * issuer's own record, or one a live node endorsed (gossip/intent.c). */
 struct intent {
 	struct intent_fields r;
 	struct blob rec;
 	bool expired_reported;
+	uint8_t id[16]; /* hash of the issuer's signed record */
+	uint8_t issuer_pk[GSP_PK_LEN];
+	uint64_t issuer_not_before;
+	/* who signed the copy held (issuer or endorser), with what */
+	char signer[GSP_NAME_LEN];
+	uint8_t signer_pk[GSP_PK_LEN];
+	uint64_t signer_not_before, signer_not_after;
+	bool signer_void;    /* revoked, or no CA of ours signed it */
+	uint64_t endorse_at; /* ms: when we endorse it, 0 not planned */
+};
+
+/* A revocation held. */
+struct revoked {
+	struct gsp_revocation rv;
+	struct blob rec;
 };
 
 /* We probe a target on behalf of a requester (ping-req). */
@@ -222,6 +240,10 @@ struct gsp {
 	bool row_dirty;	   /* our view changed since the last row */
 	bool split_dirty;  /* rows or our view changed: look for splits */
 	uint64_t next_split;
+
+	struct revoked *revs;
+	size_t n_revs;
+	bool self_revoked;
 
 	struct budget budget[BUDGET_SLOTS];
 	uint64_t stranger_tat;
@@ -314,11 +336,13 @@ size_t gsp__active(const struct gsp *g);
 
 /* --- gossip/intent.c --- */
 
-/* Verifies (embedded issuer cert) and applies an intent record: 1 new
- * winner, 0 not newer, or GSP_EREJECTED with the reason in *why. */
+/* Verifies and applies an intent record or an endorsed intent: 1 a new
+ * winner or a better copy of the one held, 0 not newer, or GSP_EREJECTED
+ * with the reason in *why. @disk: from our own state file (certificates
+ * checked at the time they signed, not now). */
 int gsp__intent_apply(struct gsp *g, struct gsp_now now,
 		      const struct gsp_record *r, const uint8_t *rec,
-		      size_t len, enum gsp_reject *why);
+		      size_t len, bool disk, enum gsp_reject *why);
 
 /* Reports intents that expired; returns the next expiry as a monotonic
  * deadline, or NO_DEADLINE. */
@@ -328,6 +352,28 @@ void gsp__intents_free(struct gsp *g);
 
 /* gsp_intent_digest(), computed again only when the intents changed. */
 uint64_t gsp__digest(struct gsp *g);
+
+/* Re-checks the copies held after the CAs changed, plans endorsements
+ * and drops the intents a new revocation voids (@rv; NULL: none). */
+void gsp__intents_trust_changed(struct gsp *g, struct gsp_now now,
+				const struct gsp_revocation *rv);
+
+/* --- gossip/revoked.c --- */
+
+/* Whether a revocation held covers the certificate of @name for @pk
+ * valid from @not_before; *@at (when not NULL) gets the earliest time of
+ * those that do. */
+bool gsp__revoked(const struct gsp *g, const char *name,
+		  const uint8_t pk[GSP_PK_LEN], uint64_t not_before,
+		  uint64_t *at);
+
+/* Verifies and keeps a revocation record (from a peer or the operator):
+ * 1 new, 0 held, or GSP_EREJECTED with *why. */
+int gsp__revoke_apply(struct gsp *g, struct gsp_now now,
+		      const struct gsp_record *r, const uint8_t *rec,
+		      size_t len, enum gsp_reject *why);
+
+void gsp__revocations_free(struct gsp *g);
 
 /* --- gossip/budget.c --- */
 

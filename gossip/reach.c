@@ -186,6 +186,8 @@ gsp__row_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 			(r->gen == m->row->gen &&
 			 gsp_record_row_number(r) <= m->row_inc))))
 		return gsp__refuse(why, GSP_REJ_OLD);
+	if (m->revoked)
+		return gsp__refuse(why, GSP_REJ_REVOKED);
 	if (!gsp__cert_valid(m, now.unix_s))
 		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	if (!gsp__sig_ok(g, gsp_record_check(r, m->pk)))

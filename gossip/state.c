@@ -272,12 +272,17 @@ author_key(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 			return gsp__refuse(why, GSP_REJ_EXPIRED);
 		if (v || strcmp(cert->name, r->subject) != 0)
 			return gsp__refuse(why, GSP_REJ_CERT);
+		if (gsp__revoked(g, cert->name, cert->pk, cert->not_before,
+				 NULL))
+			return gsp__refuse(why, GSP_REJ_REVOKED);
 		memcpy(pk, cert->pk, GSP_PK_LEN);
 		return 0;
 	}
 	struct member *a = gsp__find(g, r->author);
 	if (!a || !a->alive.data)
 		return gsp__refuse(why, GSP_REJ_UNKNOWN);
+	if (a->revoked)
+		return gsp__refuse(why, GSP_REJ_REVOKED);
 	if (!gsp__cert_valid(a, now.unix_s))
 		return gsp__refuse(why, GSP_REJ_EXPIRED);
 	memcpy(pk, a->pk, GSP_PK_LEN);
@@ -291,6 +296,7 @@ take_alive(struct gsp *g, struct member *m, const struct gsp_record *r,
 	memcpy(m->pk, cert->pk, GSP_PK_LEN);
 	m->cert_not_before = cert->not_before;
 	m->cert_not_after = cert->not_after;
+	m->revoked = false; /* author_key() checked it is not */
 	memcpy(m->addrs, r->addrs, sizeof(m->addrs));
 	m->n_addrs = r->n_addrs;
 	memcpy(m->ns_name, r->ns_name, sizeof(m->ns_name));
@@ -406,8 +412,10 @@ gsp__apply(struct gsp *g, struct gsp_now now, const uint8_t *rec, size_t len,
 
 	if (gsp_record_decode(rec, len, &r))
 		return gsp__refuse(why, GSP_REJ_DECODE);
-	if (r.kind == GSP_REC_INTENT)
-		return gsp__intent_apply(g, now, &r, rec, len, why);
+	if (r.kind == GSP_REC_INTENT || r.kind == GSP_REC_ENDORSE)
+		return gsp__intent_apply(g, now, &r, rec, len, false, why);
+	if (r.kind == GSP_REC_REVOKE)
+		return gsp__revoke_apply(g, now, &r, rec, len, why);
 	if (r.kind == GSP_REC_ROW)
 		return gsp__row_apply(g, now, &r, rec, len, why);
 	struct member *m = gsp__find(g, r.subject);
@@ -631,6 +639,81 @@ gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
 	return true;
 }
 
+int
+gsp_set_identity(struct gsp *g, struct gsp_now now, const uint8_t *sk,
+		 const uint8_t *cert, size_t cert_len)
+{
+	struct member *me = &g->m[0];
+	struct gsp_cert c;
+
+	if (!own_cert_ok(&g->trust, me->name, sk, cert, cert_len, now.unix_s,
+			 &c) ||
+	    gsp__revoked(g, c.name, c.pk, c.not_before, NULL))
+		return -EINVAL;
+	memcpy(g->sk, sk, GSP_SK_LEN);
+	memcpy(g->cert, cert, cert_len);
+	g->cert_len = cert_len;
+	memcpy(me->pk, c.pk, GSP_PK_LEN);
+	me->cert_not_before = c.not_before;
+	me->cert_not_after = c.not_after;
+	me->revoked = false;
+	g->self_revoked = false;
+	if (g->left)
+		return 0;
+	/* A new alive record with the new certificate, sent first to every
+	 * peer: one holding our old key verifies our packets with the new
+	 * one only once it has that record. */
+	me->inc = sat_add(me->inc, 1);
+	gsp__declare(g, now, me, GSP_REC_ALIVE);
+	for (size_t i = 1; i < g->n; i++)
+		g->m[i].knows_us = false;
+	g->next_gossip = now.ms;
+	return 0;
+}
+
+int
+gsp_set_trust(struct gsp *g, struct gsp_now now, const uint8_t (*ca_pks)[32],
+	      size_t n_ca)
+{
+	struct gsp_trust t = g->trust;
+	struct gsp_cert c;
+
+	if (n_ca < 1 || n_ca > GSP_CA_MAX)
+		return -EINVAL;
+	memcpy(t.ca_pk, ca_pks, n_ca * GSP_PK_LEN);
+	t.n_ca = n_ca;
+	if (!own_cert_ok(&t, g->m[0].name, g->sk, g->cert, g->cert_len,
+			 now.unix_s, &c))
+		return -EINVAL;
+	g->trust = t;
+	/* A member whose certificate no CA of ours signed now is refused as
+	 * if it had expired, until it announces one that verifies. */
+	for (size_t i = 1; i < g->n; i++) {
+		struct member *m = &g->m[i];
+		struct gsp_record *r =
+			m->alive.data ? malloc(sizeof(*r)) : NULL;
+		if (m->alive.data && !r) {
+			gsp__oom(g);
+			continue;
+		}
+		if (r &&
+		    (gsp_record_decode(m->alive.data, m->alive.len, r) ||
+		     gsp_cert_decode(r->cert, r->cert_len, &c) ||
+		     gsp_cert_verify(&c, &t, c.not_before) == GSP_ECERTSIG))
+			m->cert_not_after = 0;
+		free(r);
+	}
+	gsp__intents_trust_changed(g, now, NULL);
+	return 0;
+}
+
+void
+gsp_self_cert(const struct gsp *g, struct gsp_cert *out)
+{
+	if (gsp_cert_decode(g->cert, g->cert_len, out))
+		memset(out, 0, sizeof(*out));
+}
+
 bool
 gsp_cert_expired(const struct gsp *g, struct gsp_now now)
 {
@@ -649,6 +732,22 @@ gsp_stats(const struct gsp *g)
 	return &g->stats;
 }
 
+/* Our certificate @cert (@len bytes) with @sk: what gsp_new() and
+ * gsp_set_identity() accept. Fills *@c. */
+static bool
+own_cert_ok(const struct gsp_trust *t, const char *name, const uint8_t *sk,
+	    const uint8_t *cert, size_t len, uint64_t unix_s,
+	    struct gsp_cert *c)
+{
+	uint8_t pk[GSP_PK_LEN];
+
+	if (len > GSP_CERT_MAX || gsp_cert_decode(cert, len, c) ||
+	    gsp_cert_verify(c, t, unix_s) || strcmp(c->name, name) != 0)
+		return false;
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	return memcmp(pk, c->pk, GSP_PK_LEN) == 0;
+}
+
 int
 gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
 {
@@ -665,16 +764,11 @@ gsp_new(const struct gsp_self *self, struct gsp_now now, struct gsp **out)
 	memcpy(trust.ca_pk, self->ca_pks, self->n_ca * GSP_PK_LEN);
 	trust.n_ca = self->n_ca;
 	snprintf(trust.cluster, sizeof(trust.cluster), "%s", self->cluster);
-	if (self->cert_len > GSP_CERT_MAX ||
-	    gsp_cert_decode(self->cert, self->cert_len, &cert) ||
-	    gsp_cert_verify(&cert, &trust, now.unix_s) ||
-	    strcmp(cert.name, self->name) != 0 ||
-	    self->n_addrs > GSP_ADDRS_MAX ||
-	    strlen(self->cluster) >= GSP_NAME_LEN)
+	if (!own_cert_ok(&trust, self->name, self->sk, self->cert,
+			 self->cert_len, now.unix_s, &cert) ||
+	    self->n_addrs > GSP_ADDRS_MAX)
 		return -EINVAL;
-	crypto_sign_ed25519_sk_to_pk(pk, self->sk);
-	if (memcmp(pk, cert.pk, GSP_PK_LEN) != 0)
-		return -EINVAL;
+	memcpy(pk, cert.pk, GSP_PK_LEN);
 
 	struct gsp *g = calloc(1, sizeof(*g));
 	if (!g)
@@ -732,6 +826,7 @@ gsp_free(struct gsp *g)
 	free(g->queue);
 	free(g->tombs);
 	gsp__intents_free(g);
+	gsp__revocations_free(g);
 	for (size_t i = 0; i < g->out.n; i++)
 		free(((struct gsp_out *)gsp__ring_at(&g->out, i))->data);
 	gsp__ring_fini(&g->out);

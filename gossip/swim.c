@@ -210,17 +210,24 @@ intent_at(const struct gsp *g, size_t i)
 }
 
 static const struct blob *
+revoke_at(const struct gsp *g, size_t i)
+{
+	return &g->revs[i].rec;
+}
+
+static const struct blob *
 row_at(const struct gsp *g, size_t i)
 {
 	return &g->m[i].row_rec;
 }
 
-/* Our full state: every member's alive and state records, then the
- * intents, then reachability rows, as many as one frame carries. */
+/* Our full state: every member's alive and state records, the
+ * revocations, then the intents, then reachability rows, as many as one
+ * frame carries. */
 static uint8_t *
 full_state(struct gsp *g, uint8_t type, size_t *len)
 {
-	size_t cap = 3 * g->n + g->n_intents + 1;
+	size_t cap = 3 * g->n + g->n_intents + g->n_revs + 1;
 	struct recs r = { calloc(cap, sizeof(*r.recs)),
 			  calloc(cap, sizeof(*r.lens)), 0, 0 };
 	uint8_t *data = NULL;
@@ -233,6 +240,8 @@ full_state(struct gsp *g, uint8_t type, size_t *len)
 		add(&r, &g->m[i].alive);
 		add(&r, &g->m[i].state_rec);
 	}
+	size_t from = 0;
+	add_paged(&r, g->n_revs, &from, revoke_at, g);
 	add_paged(&r, g->n_intents, &g->page_intents, intent_at, g);
 	add_paged(&r, g->n, &g->page_rows, row_at, g);
 	data = build(g, type, gsp__rand32(g), "", r.recs, r.lens, r.n,
@@ -354,6 +363,9 @@ own_alive(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg,
 			rc = gsp__refuse(why, GSP_REJ_EXPIRED);
 		else if (v || strcmp(cert.name, r->subject) != 0)
 			rc = gsp__refuse(why, GSP_REJ_CERT);
+		else if (gsp__revoked(g, cert.name, cert.pk, cert.not_before,
+				      NULL))
+			rc = gsp__refuse(why, GSP_REJ_REVOKED);
 		else if (!gsp__sig_ok(g, gsp_record_check(r, cert.pk)))
 			rc = gsp__refuse(why, GSP_REJ_SIGNATURE);
 		else {
@@ -383,7 +395,9 @@ authenticate(struct gsp *g, struct gsp_now now, const struct gsp_msg *msg)
 		return NULL;
 	}
 	if (s && s->alive.data) {
-		if (!gsp__cert_valid(s, now.unix_s))
+		if (s->revoked)
+			code = GSP_REJ_REVOKED;
+		else if (!gsp__cert_valid(s, now.unix_s))
 			code = GSP_REJ_EXPIRED;
 		else if (!gsp__sig_ok(g, gsp_msg_check(msg, s->pk)))
 			code = GSP_REJ_SIGNATURE;
@@ -743,6 +757,12 @@ gsp_tick(struct gsp *g, struct gsp_now now)
 
 	if (g->left)
 		return NO_DEADLINE;
+	/* Revoked: every peer refuses what we say. We stop gossiping and
+	 * keep only the expiry of the intents we hold. */
+	if (g->self_revoked) {
+		next = gsp__intent_tick(g, now);
+		return next > now.ms ? next : now.ms + 1;
+	}
 	/* With our own certificate expired every peer refuses what we say,
 	 * and we would take their silence for deaths: no probing, no
 	 * suspicion, until a new certificate. Records from peers are still
