@@ -296,6 +296,16 @@ reload(struct node_daemon *d)
 		node_config_free(cfg);
 		return;
 	}
+	/* The cluster identity first: a certificate that does not verify
+	 * fails the whole reload. */
+	if (d->gossip && node_gossip_reload(d->gossip, cfg, err, sizeof(err))) {
+		node_log(NODE_LOG_ERROR,
+			 "reload failed, keeping the old config", "error", err,
+			 NULL);
+		dns_view_free(v);
+		node_config_free(cfg);
+		return;
+	}
 	/* Listeners stay: a changed dns.listen needs a restart. */
 	int same = cfg->dns.n_listen == d->cfg->dns.n_listen;
 	for (size_t i = 0; same && i < cfg->dns.n_listen; i++)

@@ -13,6 +13,7 @@
 
 #include "common/file_write.h"
 #include "common/keyfile.h"
+#include "common/parse.h"
 #include "gossip/cert.h"
 #include "node/cluster/state_dir.h"
 #include "node/config/config.h"
@@ -85,31 +86,132 @@ rand_fill(void *ctx, void *buf, size_t n)
 	randombytes_buf(buf, n);
 }
 
+/* This node's key, the CA keys and its certificate, from the files the
+ * config names. */
+struct identity {
+	uint8_t sk[GSP_SK_LEN];
+	uint8_t ca_pk[GSP_CA_MAX][GSP_PK_LEN];
+	size_t n_ca;
+	uint8_t cert[GSP_CERT_MAX];
+	size_t cert_len;
+};
+
+static int
+load_identity(const struct node_config *cfg, struct identity *id, char *err,
+	      size_t errlen)
+{
+	struct gsp_cert cert;
+	int r;
+
+	if ((r = node_key_load(cfg->node.key_file, id->sk, err, errlen)) ||
+	    (r = node_ca_pubs_load(cfg->cluster.ca_file, id->ca_pk, GSP_CA_MAX,
+				   &id->n_ca, err, errlen)) ||
+	    (r = node_cert_load(cfg->node.cert_file, &cert, err, errlen)))
+		return r;
+	if (gsp_cert_encode(&cert, id->cert, sizeof(id->cert), &id->cert_len)) {
+		snprintf(err, errlen, "cannot encode %s", cfg->node.cert_file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool
+same_addrs(const struct gsp_member_info *me, const struct node_config *cfg)
+{
+	size_t n = cfg->node.n_addrs < GSP_ADDRS_MAX ? cfg->node.n_addrs
+						     : GSP_ADDRS_MAX;
+	const char *ns = cfg->node.ns_name ? cfg->node.ns_name : "";
+
+	return me->n_addrs == n && strcmp(me->ns_name, ns) == 0 &&
+	       (!n ||
+		!memcmp(me->addrs, cfg->node.addrs, n * sizeof(*me->addrs)));
+}
+
+int
+node_gossip_reload(struct node_gossip *ng, const struct node_config *cfg,
+		   char *err, size_t errlen)
+{
+	struct gsp_now now = cluster__now(ng);
+	struct identity *id = malloc(sizeof(*id));
+	struct gsp_cert cur, next;
+	struct gsp_member_info me;
+	int r;
+
+	if (!id) {
+		snprintf(err, errlen, "out of memory reloading the identity");
+		return -ENOMEM;
+	}
+	r = load_identity(cfg, id, err, errlen);
+	if (r)
+		goto out;
+	gsp_self_cert(ng->g, &cur);
+	if (gsp_cert_decode(id->cert, id->cert_len, &next)) {
+		r = -EINVAL;
+		snprintf(err, errlen, "%s: not a valid pmgtm certificate",
+			 cfg->node.cert_file);
+		goto out;
+	}
+	bool renewed = memcmp(&cur, &next, sizeof(cur)) != 0;
+	/* CAs first, unless our certificate is the one that moves to the
+	 * new CA: then the certificate first. */
+	const uint8_t(*cas)[32] = (const uint8_t(*)[32])id->ca_pk;
+	if (gsp_set_trust(ng->g, now, cas, id->n_ca) == 0) {
+		if (renewed && gsp_set_identity(ng->g, now, id->sk, id->cert,
+						id->cert_len))
+			r = -EINVAL;
+	} else if (!renewed ||
+		   gsp_set_identity(ng->g, now, id->sk, id->cert,
+				    id->cert_len) ||
+		   gsp_set_trust(ng->g, now, cas, id->n_ca)) {
+		r = -EINVAL;
+	}
+	if (r) {
+		snprintf(err, errlen,
+			 "%s does not verify under %s for node %s with key %s "
+			 "(revoked, expired, another cluster's, or not for "
+			 "this key)",
+			 cfg->node.cert_file, cfg->cluster.ca_file,
+			 cfg->node.name, cfg->node.key_file);
+		goto out;
+	}
+	if (renewed) {
+		char nb[CMN_TIME_MAX], na[CMN_TIME_MAX], kid[GSP_KEY_ID_TEXT];
+		gsp_key_id_text(next.pk, kid);
+		node_log(NODE_LOG_INFO, "certificate renewed", "file",
+			 cfg->node.cert_file, "key_id", kid, "not_before",
+			 cmn_time_format(next.not_before, nb, sizeof(nb)),
+			 "not_after",
+			 cmn_time_format(next.not_after, na, sizeof(na)), NULL);
+	}
+	/* New addresses or NS name: announced too. */
+	if (gsp_member_get(ng->g, 0, &me) && !same_addrs(&me, cfg))
+		gsp_update_self(ng->g, now, cfg->node.addrs,
+				cfg->node.n_addrs < GSP_ADDRS_MAX
+					? cfg->node.n_addrs
+					: GSP_ADDRS_MAX,
+				cfg->node.ns_name);
+	cluster__send_now(ng);
+	cluster__report(ng);
+out:
+	sodium_memzero(id, sizeof(*id));
+	free(id);
+	return r;
+}
+
 static int
 make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 	   size_t errlen)
 {
-	uint8_t sk[GSP_SK_LEN], ca_pk[GSP_CA_MAX][GSP_PK_LEN];
-	uint8_t cert_bytes[GSP_CERT_MAX];
-	size_t n_ca;
+	struct identity id;
 	uint8_t keys[GSP_KEYS_MAX][GSP_KEY_LEN];
 	struct gsp_keyring kr;
 	struct ip_addr addrs[GSP_ADDRS_MAX];
-	struct gsp_cert cert;
 	struct gsp_endpoint self_ep;
-	size_t cert_len;
 	uint64_t gen;
 	int r;
 
-	if ((r = node_key_load(cfg->node.key_file, sk, err, errlen)) ||
-	    (r = node_ca_pubs_load(cfg->cluster.ca_file, ca_pk, GSP_CA_MAX,
-				   &n_ca, err, errlen)) ||
-	    (r = node_cert_load(cfg->node.cert_file, &cert, err, errlen)))
+	if ((r = load_identity(cfg, &id, err, errlen)))
 		return r;
-	if (gsp_cert_encode(&cert, cert_bytes, sizeof(cert_bytes), &cert_len)) {
-		snprintf(err, errlen, "cannot encode %s", cfg->node.cert_file);
-		return -EINVAL;
-	}
 	if (cfg->cluster.n_encrypt_keys > GSP_KEYS_MAX) {
 		snprintf(err, errlen, "at most %d cluster.encrypt_keys",
 			 GSP_KEYS_MAX);
@@ -134,11 +236,11 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 	struct gsp_self self = {
 		.cluster = cfg->cluster.name,
 		.name = cfg->node.name,
-		.sk = sk,
-		.cert = cert_bytes,
-		.cert_len = cert_len,
-		.ca_pks = (const uint8_t(*)[32])ca_pk,
-		.n_ca = n_ca,
+		.sk = id.sk,
+		.cert = id.cert,
+		.cert_len = id.cert_len,
+		.ca_pks = (const uint8_t(*)[32])id.ca_pk,
+		.n_ca = id.n_ca,
 		.generation = gen,
 		.addrs = addrs,
 		.n_addrs = n_addrs,
@@ -150,7 +252,7 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 	gsp_timing_profile(&self.timing,
 			   cfg->cluster.profile == NODE_PROFILE_WAN);
 	r = gsp_new(&self, cluster__now(ng), &ng->g);
-	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(&id, sizeof(id));
 	sodium_memzero(keys, sizeof(keys));
 	sodium_memzero(&kr, sizeof(kr));
 	if (r)

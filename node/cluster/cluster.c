@@ -58,7 +58,9 @@ cluster__report(struct node_gossip *ng)
 
 	while (gsp_event_next(ng->g, &ev)) {
 		cluster__log_event(ng, &ev);
-		intents |= ev.type == GSP_EV_INTENT;
+		intents |= ev.type == GSP_EV_INTENT ||
+			   ev.type == GSP_EV_ENDORSED ||
+			   ev.type == GSP_EV_REVOKED;
 		ng->changed = true;
 	}
 	/* On disk before anyone is told: a node killed now restarts with
@@ -89,6 +91,30 @@ node_gossip_drain(struct node_gossip *ng, const char *target, bool drained,
 		cluster__report(ng);
 	}
 	return v;
+}
+
+int
+node_gossip_revoke(struct node_gossip *ng, const uint8_t *rec, size_t len,
+		   char *err, size_t errlen)
+{
+	enum gsp_reject why;
+	int rc = gsp_revocation_import(ng->g, cluster__now(ng), rec, len, &why);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "revocation refused: %s",
+			 why == GSP_REJ_SIGNATURE
+				 ? "not signed by a CA of this "
+				   "cluster"
+			 : why == GSP_REJ_CLUSTER ? "for another cluster"
+			 : why == GSP_REJ_DECODE  ? "not a pmgtm revocation"
+						  : gsp_reject_name(why));
+		return rc;
+	}
+	if (rc == 1) {
+		cluster__send_now(ng);
+		cluster__report(ng);
+	}
+	return rc;
 }
 
 void

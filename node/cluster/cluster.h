@@ -71,6 +71,14 @@ int64_t node_gossip_drain(struct node_gossip *ng, const char *target,
 int node_gossip_revoke(struct node_gossip *ng, const uint8_t *rec, size_t len,
 		       char *err, size_t errlen);
 
+/* A reload (SIGHUP) of what the gossip takes from the config: the key
+ * and certificate (a renewal or a new key, announced at once), the CA keys
+ * (a CA rotation), the addresses and NS name. Returns 0, or a negative
+ * errno with a reason naming the file in @err (then the old identity
+ * stays). */
+int node_gossip_reload(struct node_gossip *ng, const struct node_config *cfg,
+		       char *err, size_t errlen);
+
 /* The time as the state machine wants it. */
 struct gsp_now node_gossip_now(const struct node_gossip *ng);
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@ node_intents_save(const char *dir, const struct gsp *g, char *err,
 	struct collect c;
 
 	snprintf(path, sizeof(path), "%s/intents", dir);
+	gsp_revocations_export(g, count_one, &n);
+	gsp_revocations_export(g, size_one, &size);
 	gsp_intents_export(g, count_one, &n);
 	gsp_intents_export(g, size_one, &size);
 	uint8_t *data = malloc(size);
@@ -62,6 +65,7 @@ node_intents_save(const char *dir, const struct gsp *g, char *err,
 	gsp_buf_init(&buf, data + MAGIC_LEN, size - MAGIC_LEN);
 	gsp_packer_init(&c.pk, &buf);
 	msgpack_pack_array(&c.pk, n);
+	gsp_revocations_export(g, pack_one, &c);
 	gsp_intents_export(g, pack_one, &c);
 	int r = buf.err;
 	if (!r)
@@ -126,15 +130,33 @@ node_intents_load(const char *dir, struct gsp *g, struct gsp_now now, char *err,
 		free(data);
 		return 0;
 	}
+	/* Revocations first: an intent a revoked key issued after its
+	 * revocation is refused whatever the order in the file. */
 	size_t bad = 0;
-	for (uint32_t i = 0; i < up.data.via.array.size; i++) {
-		const msgpack_object *o = &up.data.via.array.ptr[i];
-		if (o->type != MSGPACK_OBJECT_BIN ||
-		    gsp_intent_import(g, now, (const uint8_t *)o->via.bin.ptr,
-				      o->via.bin.size, NULL) < 0)
-			bad++;
-		else
-			loaded++;
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < up.data.via.array.size; i++) {
+			const msgpack_object *o = &up.data.via.array.ptr[i];
+			if (o->type != MSGPACK_OBJECT_BIN) {
+				bad += pass == 0;
+				continue;
+			}
+			const uint8_t *rec = (const uint8_t *)o->via.bin.ptr;
+			size_t n = o->via.bin.size;
+			struct gsp_record *r = malloc(sizeof(*r));
+			bool revoke = r && !gsp_record_decode(rec, n, r) &&
+				      r->kind == GSP_REC_REVOKE;
+			free(r);
+			if (revoke != (pass == 0))
+				continue;
+			int rc = revoke ? gsp_revocation_import(g, now, rec, n,
+								NULL)
+					: gsp_intent_import(g, now, rec, n,
+							    NULL);
+			if (rc < 0)
+				bad++;
+			else
+				loaded += !revoke;
+		}
 	}
 	msgpack_unpacked_destroy(&up);
 	free(data);

@@ -42,7 +42,9 @@ struct node_gossip {
 	struct node_streams *streams; /* TCP push-pull, closed with us */
 	struct node_stream_stats logged_streams;
 	char *state_dir;
-	int state_lock; /* held while we run: one pmgtmd per state_dir */
+	int state_lock;	       /* held while we run: one pmgtmd per state_dir */
+	uint64_t cert_watched; /* not_after of the certificate warned about */
+	unsigned cert_warned;  /* bit i: the warning of mark i was logged */
 };
 
 /* The time as the state machine wants it, from the loop and the clocks. */
@@ -106,6 +108,10 @@ void cluster__log_event(struct node_gossip *ng, const struct gsp_event *ev);
 /* The rejections and refused streams counted since the last call, one
  * line per reason (run every REPORT_REJECTS_MS). */
 void cluster__log_rejects(struct node_gossip *ng);
+
+/* Logs, once each, that our own certificate ends within 30 days, 7 days
+ * and 1 day (again after a renewal). */
+void cluster__cert_watch(struct node_gossip *ng, uint64_t unix_s);
 
 #define REPORT_REJECTS_MS 10000
 

@@ -1,3 +1,4 @@
+#include "common/parse.h"
 #include "node/cluster/internal.h"
 
 #include <inttypes.h>
@@ -139,6 +140,21 @@ log_member(const struct gsp_event *ev)
 	case GSP_EV_REACH:
 	case GSP_EV_SPLIT:
 		break; /* logged with their details by log_reach() & co */
+	case GSP_EV_ENDORSED:
+		node_log(NODE_LOG_DEBUG, "intent endorsed", "target", ev->name,
+			 "by", ev->by, NULL);
+		break;
+	case GSP_EV_REVOKED:
+		if (ev->new_state)
+			node_log(NODE_LOG_ERROR,
+				 "own certificate revoked: peers refuse this "
+				 "node, gossip stopped; issue a new key and "
+				 "certificate and reload",
+				 NULL);
+		else
+			node_log(NODE_LOG_WARN, "member revoked", "member",
+				 ev->name, NULL);
+		break;
 	case GSP_EV_CERT_EXPIRED:
 		node_log(NODE_LOG_ERROR,
 			 "own certificate expired: peers refuse this node, "
@@ -170,6 +186,38 @@ log_count(const char *msg, const char *reason, uint64_t now, uint64_t *logged,
 		node_log(NODE_LOG_WARN, msg, "reason", reason, "count", count,
 			 "window", "10s", NULL);
 	*logged = now;
+}
+
+void
+cluster__cert_watch(struct node_gossip *ng, uint64_t unix_s)
+{
+	static const struct {
+		uint64_t s;
+		const char *left;
+	} marks[] = { { 86400, "1 day" },
+		      { 7 * 86400, "7 days" },
+		      { 30 * 86400, "30 days" } };
+	char at[CMN_TIME_MAX];
+	struct gsp_cert c;
+
+	gsp_self_cert(ng->g, &c);
+	if (c.not_after != ng->cert_watched) { /* renewed: warn again */
+		ng->cert_watched = c.not_after;
+		ng->cert_warned = 0;
+	}
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		if (unix_s + marks[i].s < c.not_after || unix_s > c.not_after ||
+		    (ng->cert_warned & (1u << i)))
+			continue;
+		/* The closest mark passed; the farther ones need no line. */
+		ng->cert_warned |= 7u & ~((1u << i) - 1);
+		node_log(i == 0 ? NODE_LOG_ERROR : NODE_LOG_WARN,
+			 "own certificate expires soon: renew it (pmgtmctl "
+			 "cert issue --node-key) and reload",
+			 "within", marks[i].left, "not_after",
+			 cmn_time_format(c.not_after, at, sizeof(at)), NULL);
+		break;
+	}
 }
 
 void

@@ -183,7 +183,10 @@ on_udp(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa,
 static void
 on_log_timer(uv_timer_t *t)
 {
-	cluster__log_rejects(t->data);
+	struct node_gossip *ng = t->data;
+
+	cluster__log_rejects(ng);
+	cluster__cert_watch(ng, cluster__now(ng).unix_s);
 }
 
 int
