@@ -639,6 +639,22 @@ gsp_member_get(const struct gsp *g, size_t i, struct gsp_member_info *out)
 	return true;
 }
 
+/* Our certificate @cert (@len bytes) with @sk: what gsp_new() and
+ * gsp_set_identity() accept. Fills *@c. */
+static bool
+own_cert_ok(const struct gsp_trust *t, const char *name, const uint8_t *sk,
+	    const uint8_t *cert, size_t len, uint64_t unix_s,
+	    struct gsp_cert *c)
+{
+	uint8_t pk[GSP_PK_LEN];
+
+	if (len > GSP_CERT_MAX || gsp_cert_decode(cert, len, c) ||
+	    gsp_cert_verify(c, t, unix_s) || strcmp(c->name, name) != 0)
+		return false;
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	return memcmp(pk, c->pk, GSP_PK_LEN) == 0;
+}
+
 int
 gsp_set_identity(struct gsp *g, struct gsp_now now, const uint8_t *sk,
 		 const uint8_t *cert, size_t cert_len)
@@ -730,22 +746,6 @@ const struct gsp_stats *
 gsp_stats(const struct gsp *g)
 {
 	return &g->stats;
-}
-
-/* Our certificate @cert (@len bytes) with @sk: what gsp_new() and
- * gsp_set_identity() accept. Fills *@c. */
-static bool
-own_cert_ok(const struct gsp_trust *t, const char *name, const uint8_t *sk,
-	    const uint8_t *cert, size_t len, uint64_t unix_s,
-	    struct gsp_cert *c)
-{
-	uint8_t pk[GSP_PK_LEN];
-
-	if (len > GSP_CERT_MAX || gsp_cert_decode(cert, len, c) ||
-	    gsp_cert_verify(c, t, unix_s) || strcmp(c->name, name) != 0)
-		return false;
-	crypto_sign_ed25519_sk_to_pk(pk, sk);
-	return memcmp(pk, c->pk, GSP_PK_LEN) == 0;
 }
 
 int

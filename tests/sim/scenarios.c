@@ -578,6 +578,7 @@ main(int argc, char **argv)
 	intent_scenarios(base_seed);
 	reach_scenarios(base_seed);
 	hostile_scenarios(base_seed);
+	lifecycle_scenarios(base_seed);
 	reach_loss_scenarios(base_seed);
 	converge50();
 	printf("%d passed, %d failed\n", sim_passed, sim_failed);

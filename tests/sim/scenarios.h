@@ -42,6 +42,9 @@ void reach_loss_scenarios(uint64_t seed);
 /* tests/sim/hostile.c */
 void hostile_scenarios(uint64_t seed);
 
+/* tests/sim/lifecycle.c */
+void lifecycle_scenarios(uint64_t seed);
+
 /* From gsp_drain() at node @from until node @target holds the intent. */
 uint64_t sim_drain_to_target_ms(struct sim *s, int from, int target);
 

@@ -290,8 +290,9 @@ start(struct sim *s, int i)
 		.sk = n->sk,
 		.cert = n->cert,
 		.cert_len = n->cert_len,
-		.ca_pks = (const uint8_t(*)[32])s->ca_pk,
-		.n_ca = 1,
+		.ca_pks = s->n_trust ? (const uint8_t(*)[32])s->trust
+				     : (const uint8_t(*)[32])s->ca_pk,
+		.n_ca = s->n_trust ? s->n_trust : 1,
 		.generation = n->generation,
 		.addrs = &addr,
 		.n_addrs = 1,
@@ -305,11 +306,17 @@ start(struct sim *s, int i)
 		fprintf(stderr, "sim: gsp_new failed for %s\n", n->name);
 		abort();
 	}
-	/* What the state file held, before anything else. */
+	/* What the state file held, before anything else: revocations
+	 * (saved first), then intents. */
 	for (size_t k = 0; k < n->n_saved; k++) {
-		int rc = gsp_intent_import(n->g, now_of(s), n->saved[k],
-					   n->saved_len[k], NULL);
-		(void)rc;
+		enum gsp_reject why;
+		int rc = gsp_revocation_import(n->g, now_of(s), n->saved[k],
+					       n->saved_len[k], &why);
+		if (rc < 0 && why == GSP_REJ_DECODE)
+			rc = gsp_intent_import(n->g, now_of(s), n->saved[k],
+					       n->saved_len[k], NULL);
+		if (rc < 0)
+			n->load_refused++;
 		free(n->saved[k]);
 	}
 	n->n_saved = 0;
@@ -363,6 +370,7 @@ sim_kill(struct sim *s, int i)
 {
 	struct sim_node *n = &s->nodes[i];
 
+	gsp_revocations_export(n->g, save_one, n);
 	gsp_intents_export(n->g, save_one, n);
 	n->up = false;
 	gsp_free(n->g);

@@ -35,6 +35,7 @@ struct sim_node {
 	uint64_t reach_changes;		/* REACH events */
 	uint64_t suspects_seen;		/* SUSPECT events this node logged */
 	uint64_t deads_seen;		/* DEAD events this node logged */
+	uint64_t load_refused;		/* saved records refused at restart */
 };
 
 struct sim_pkt;
@@ -46,6 +47,9 @@ struct sim {
 	bool wan;
 	struct gsp_timing timing;
 	uint8_t ca_pk[GSP_PK_LEN], ca_sk[GSP_SK_LEN];
+	/* CA keys nodes trust when they start; none: ca_pk alone */
+	uint8_t trust[GSP_CA_MAX][GSP_PK_LEN];
+	size_t n_trust;
 	struct sim_node nodes[SIM_MAX];
 	size_t n;
 	/* the network */
