@@ -24,6 +24,7 @@ done
 pmgtmd=$(cd "$(dirname "$pmgtmd")" && pwd)/$(basename "$pmgtmd")
 ctl=$(cd "$(dirname "$ctl")" && pwd)/$(basename "$ctl")
 work=$(mktemp -d /tmp/test_check_config.XXXXXX)
+W=$work # short, for the expected lines
 daemon=
 cleanup() {
 	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon"
@@ -36,6 +37,12 @@ passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 ko() { failed=$((failed + 1)); echo "FAIL - $1"; }
+# check NAME COMMAND...: passes when the command succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else ko "$name"; fi
+}
 
 # --- the files ----------------------------------------------------------
 quiet() { "$@" >/dev/null 2>&1 || { echo "setup failed: $*" >&2; exit 1; }; }
@@ -123,10 +130,8 @@ print(hashlib.blake2b(base64.b64decode(sys.stdin.read()),
 # --- the table ----------------------------------------------------------
 config good
 want good 0
-grep -qxF "$work/good.yaml: ok" out && ok "good: prints 'ok'" ||
-	ko "good: stdout is '$(cat out)'"
+check "good: prints '$W/good.yaml: ok'" grep -qxF "$work/good.yaml: ok" out
 
-W=$work
 config key-missing key=none.key
 want key-missing 1 "6:13: node.key_file: $W/none.key: No such file or directory"
 config key-dir key=state
@@ -173,8 +178,7 @@ want ck-0640 1 "17:7: cluster.encrypt_keys[0]: key file $W/open-cluster.key is r
 
 config state-new state=new-state
 want state-new 0 "5:14: node.state_dir: note: $W/new-state does not exist; pmgtmd will create it (mode 0700) when it starts"
-[ ! -e new-state ] && ok "--check-config creates nothing" ||
-	ko "--check-config created $W/new-state"
+check "--check-config creates nothing" [ ! -e new-state ]
 config state-no-parent state=none/state
 want state-no-parent 1 "5:14: node.state_dir: $W/none/state does not exist, nor does its parent directory $W/none"
 config state-file state=state-file
@@ -194,9 +198,8 @@ want everything 1 \
 	"7:14: node.cert_file: $W/test-lb1/node.cert: issued for cluster 'test', not 'prod' (cluster.name)" \
 	"18:7: cluster.encrypt_keys[1]: $W/lb1/node.key: this is a node secret key (it belongs in node.key_file), not a cluster key" \
 	"5:14: node.state_dir: $W/none/state does not exist, nor does its parent directory $W/none"
-grep -qxF "pmgtmd: $W/everything.yaml: 6 errors" err &&
-	ok "everything: summary counts 6 errors" ||
-	ko "everything: no '6 errors' summary: $(tail -1 err)"
+check "everything: the summary counts 6 errors" \
+	grep -qxF "pmgtmd: $W/everything.yaml: 6 errors" err
 
 # Valid for one second from its issue, at the top of the run.
 sleep 2
