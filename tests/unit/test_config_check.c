@@ -12,10 +12,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <grp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -443,6 +446,46 @@ test_state_dir(void **state)
 	path(s->state, s, "state");
 }
 
+/* As another user than root: a state_dir the user cannot write. The
+ * check runs in a child that drops to uid and gid 65534. */
+static void
+test_state_dir_not_writable(void **state)
+{
+	struct setup *s = *state;
+	struct node_config *cfg = NULL;
+	char err[512], *out = NULL;
+	size_t len;
+	int status;
+	bool ok;
+	pid_t pid;
+	FILE *f;
+
+	if (geteuid() != 0)
+		skip();
+	/* The directory may be crossed, the state_dir (0700, root's) not
+	 * written. */
+	assert_int_equal(chmod(s->dir, 0711), 0);
+	write_config(s);
+	assert_int_equal(node_config_load(s->yaml, &cfg, err, sizeof(err)), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		f = open_memstream(&out, &len);
+		node_config_check_at(cfg, s->yaml, NOW, f);
+		fclose(f);
+		/* The key is root's too: only the state_dir line counts. */
+		ok = strstr(out, "5:14: node.state_dir: ") &&
+		     strstr(out, "/state: not writable by uid 65534");
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	node_config_free(cfg);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void
 test_unknown_keys(void **state)
 {
@@ -558,6 +601,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_dir, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_state_dir_not_writable,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_keys, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_all_at_once, setup,
