@@ -247,8 +247,9 @@ push(struct frame *stack, size_t depth, const yaml_event_t *ev,
 	snprintf(f->path, sizeof(f->path), "%s", path);
 }
 
-/* Returns false at the end of the stream or on a YAML error (which the
- * loader has reported or will). */
+/* Returns false at the end of the stream, or nested too deep for the
+ * loader anyway. A YAML error ends the scan in scan(): the loader reports
+ * it. */
 static bool
 scan_event(struct check *ck, const yaml_event_t *ev, struct frame *stack,
 	   size_t *depth)
