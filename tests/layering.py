@@ -24,7 +24,7 @@ ROOMS = {
     "cli": ["common", "gossip"],
     "node/log": ["common"],
     "node/net": ["common"],
-    "node/config": ["common", "node/log", "dns"],
+    "node/config": ["common", "node/log", "dns", "gossip"],
     "node/dns": ["common", "node/log", "node/config", "node/net", "dns"],
     "node/cluster": ["common", "node/log", "node/config", "node/net",
                      "gossip"],

@@ -601,6 +601,14 @@ int
 node_config_load(const char *path, struct node_config **out, char *err,
 		 size_t errlen)
 {
+	return node_config_load_flags(path, 0, out, err, errlen);
+}
+
+int
+node_config_load_flags(const char *path, int flags, struct node_config **out,
+		       char *err, size_t errlen)
+{
+	int skip = (flags & NODE_CONFIG_SKIP_UNKNOWN) != 0;
 	struct load ld = { .file = path, .err = err, .errlen = errlen };
 	struct cyaml_log log = { "" };
 	const cyaml_config_t cy = {
@@ -608,7 +616,8 @@ node_config_load(const char *path, struct node_config **out, char *err,
 		.log_ctx = &log,
 		.mem_fn = cyaml_mem,
 		.log_level = CYAML_LOG_ERROR,
-		.flags = CYAML_CFG_NO_ALIAS,
+		.flags = CYAML_CFG_NO_ALIAS |
+			 (skip ? CYAML_CFG_IGNORE_UNKNOWN_KEYS : 0),
 	};
 	struct node_raw_config *raw = NULL;
 	struct node_config *cfg = NULL;
@@ -620,7 +629,7 @@ node_config_load(const char *path, struct node_config **out, char *err,
 	if (!out || !path)
 		return -EINVAL;
 	*out = NULL;
-	rc = node_config_doc_load(&ld.doc, path, err, errlen);
+	rc = node_config_doc_load(&ld.doc, path, skip, err, errlen);
 	if (rc)
 		goto out;
 	cerr = cyaml_load_data(ld.doc.data, ld.doc.len, &cy,

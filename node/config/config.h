@@ -142,6 +142,14 @@ __attribute__((warn_unused_result)) int
 node_config_load(const char *path, struct node_config **out, char *err,
 		 size_t errlen);
 
+/* node_config_load() with @flags: NODE_CONFIG_SKIP_UNKNOWN passes over
+ * keys it does not know instead of refusing the file, for a caller that
+ * reports every one of them itself (node_config_check()). */
+#define NODE_CONFIG_SKIP_UNKNOWN 1
+__attribute__((warn_unused_result)) int
+node_config_load_flags(const char *path, int flags, struct node_config **out,
+		       char *err, size_t errlen);
+
 void node_config_free(struct node_config *cfg);
 
 /* The gid of group @name from the group database (files or NSS).

@@ -231,6 +231,69 @@ kind(const yaml_node_t *n)
 	}
 }
 
+/* Levenshtein distance between @a (@alen bytes) and @b, capped at 255:
+ * only small distances matter for a suggestion. */
+static size_t
+distance(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b), row[64], i, j, diag, up;
+
+	if (alen >= 64 || blen >= 64)
+		return 255;
+	for (j = 0; j <= blen; j++)
+		row[j] = j;
+	for (i = 1; i <= alen; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= blen; j++) {
+			up = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? diag : diag + 1;
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[blen];
+}
+
+const char *
+node_config_suggest(const char *word, size_t len,
+		    const cyaml_schema_field_t *fields)
+{
+	const char *best = NULL;
+	size_t d, best_d = 4, i, longer;
+
+	for (i = 0; fields[i].key; i++) {
+		d = distance(word, len, fields[i].key);
+		longer = strlen(fields[i].key) > len ? strlen(fields[i].key)
+						     : len;
+		/* Half the letters changed is another word, not a typo. */
+		if (d < best_d && 2 * d < longer) {
+			best = fields[i].key;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static int
+unknown_key(struct walk *w, const yaml_node_t *k, const cyaml_schema_field_t *f,
+	    const char *in)
+{
+	const char *near = node_config_suggest(
+		(const char *)k->data.scalar.value, k->data.scalar.length, f);
+	char buf[48];
+
+	if (near)
+		return fail(w, &k->start_mark,
+			    "unknown key '%s' %s; did you mean '%s'?",
+			    shown(buf, sizeof(buf), k), in, near);
+	return fail(w, &k->start_mark, "unknown key '%s' %s",
+		    shown(buf, sizeof(buf), k), in);
+}
+
 static const yaml_node_t *
 visit(struct walk *w, int index, const yaml_node_t *parent)
 {
@@ -249,7 +312,7 @@ check_mapping(struct walk *w, const yaml_node_t *n,
 	      const cyaml_schema_value_t *s, const char *path)
 {
 	const cyaml_schema_field_t *f = s->mapping.fields;
-	char sub[128], buf[48], name[136], in[144];
+	char sub[128], name[136], in[144];
 	yaml_node_pair_t *p;
 	uint64_t have = 0; /* one bit per field; no mapping has 64 */
 	size_t i;
@@ -274,9 +337,10 @@ check_mapping(struct walk *w, const yaml_node_t *n,
 			    !strcmp(f[i].key,
 				    (const char *)k->data.scalar.value))
 				break;
+		if (!f[i].key && w->d->skip_unknown)
+			continue;
 		if (!f[i].key)
-			return fail(w, &k->start_mark, "unknown key '%s' %s",
-				    shown(buf, sizeof(buf), k), in);
+			return unknown_key(w, k, f, in);
 		if (have & (UINT64_C(1) << i))
 			return fail(w, &k->start_mark, "duplicate key '%s' %s",
 				    f[i].key, in);
@@ -542,8 +606,8 @@ check_events(struct walk *w, const uint8_t *data, size_t len)
 }
 
 int
-node_config_doc_load(struct node_config_doc *doc, const char *file, char *err,
-		     size_t errlen)
+node_config_doc_load(struct node_config_doc *doc, const char *file,
+		     int skip_unknown, char *err, size_t errlen)
 {
 	struct walk w = { .d = doc, .err = err, .errlen = errlen };
 	yaml_parser_t parser;
@@ -553,6 +617,7 @@ node_config_doc_load(struct node_config_doc *doc, const char *file, char *err,
 
 	memset(doc, 0, sizeof(*doc));
 	doc->file = file;
+	doc->skip_unknown = skip_unknown;
 	rc = read_file(file, &doc->data, &doc->len, err, errlen);
 	if (rc)
 		return rc;

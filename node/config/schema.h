@@ -106,6 +106,7 @@ struct node_config_doc {
 	size_t len;
 	yaml_document_t doc;
 	int loaded;
+	int skip_unknown; /* pass over keys the schema lacks */
 };
 
 /*
@@ -114,12 +115,19 @@ struct node_config_doc {
  * at the top, known and non-duplicate keys, node kinds, required keys,
  * sequence lengths, string lengths, no aliases. On failure returns a
  * negative errno and writes "FILE:LINE:COL: message" (or "FILE: message"
- * when the file cannot be read) to @err. Release @doc with
+ * when the file cannot be read) to @err. With @skip_unknown, keys the
+ * schema does not know are passed over instead (whoever asks for that
+ * reports them: node/config/check.c). Release @doc with
  * node_config_doc_fini() in every case.
  */
 __attribute__((warn_unused_result)) int
-node_config_doc_load(struct node_config_doc *doc, const char *file, char *err,
-		     size_t errlen);
+node_config_doc_load(struct node_config_doc *doc, const char *file,
+		     int skip_unknown, char *err, size_t errlen);
+
+/* The key of @fields closest to @word (@len bytes) when it looks like a
+ * typo of it (a few letters changed, added or dropped), else NULL. */
+const char *node_config_suggest(const char *word, size_t len,
+				const cyaml_schema_field_t *fields);
 
 void node_config_doc_fini(struct node_config_doc *doc);
 

@@ -7,7 +7,8 @@
 # set = glue, scrape targets = metrics.listen, min_active = the alert's
 # threshold, every alert tested firing and silent).
 #
-# usage: test_deploy.sh [PATH_TO_PMGTMD]      (default: build/pmgtmd)
+# usage: test_deploy.sh [PATH_TO_PMGTMD [PATH_TO_PMGTMCTL]]
+#        (default: build/pmgtmd, and pmgtmctl next to it)
 # Starts no daemon and opens no port. A tool that is missing is a SKIP
 # line, not a failure (promtool: Debian package prometheus).
 set -uo pipefail
@@ -21,6 +22,7 @@ if [ ! -x "$pmgtmd" ]; then
 	exit 1
 fi
 pmgtmd=$(cd "$(dirname "$pmgtmd")" && pwd)/$(basename "$pmgtmd")
+ctl=${2:-${PMGTMCTL:-$(dirname "$pmgtmd")/pmgtmctl}}
 work=$(mktemp -d /tmp/test_deploy.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -126,9 +128,45 @@ else
 fi
 
 # --- pmgtmd --check-config on every example ---------------------------
-for f in "$deploy/examples/pmgtm.yaml" "$fleet"/*.yaml; do
-	run "pmgtmd --check-config ${f#"$top"/}" "$pmgtmd" -c "$f" --check-config
-done
+# --check-config reads the files an example names, so each is checked as
+# installed on its node: a copy with /etc/pmgtm and /var/lib/pmgtm moved
+# under $work/FILE/, holding what the README has pmgtmctl make there
+# (state_dir is left for pmgtmd to create: a note, not an error).
+installed() {
+	local f=$1 dir name cluster
+	dir=$work/$(basename "$f" .yaml)
+	name=$(sed -n 's/^  name: \([a-z0-9-]*\).*/\1/p' "$f" | head -1)
+	cluster=$(awk '/^cluster:/ { c = 1 } c && /^  name:/ { print $2; exit }' \
+		"$f")
+	mkdir -p "$dir/var/lib" &&
+		"$ctl" ca init --dir "$dir/ca" &&
+		"$ctl" cert issue --cluster "$cluster" --ca-key "$dir/ca/ca.key" \
+			--name "$name" --out-dir "$dir/etc" &&
+		cp "$dir/ca/ca.pub" "$dir/etc/ca.pub" &&
+		"$ctl" key generate --out "$dir/etc/cluster.key" &&
+		sed -e "s#/etc/pmgtm/#$dir/etc/#g" \
+			-e "s#/var/lib/pmgtm#$dir/var/lib/pmgtm#g" "$f" \
+			>"$dir/installed.yaml"
+}
+if [ ! -x "$ctl" ]; then
+	skip "pmgtmd --check-config on the examples: no pmgtmctl at $ctl"
+else
+	for f in "$deploy/examples/pmgtm.yaml" "$fleet"/*.yaml; do
+		d=$work/$(basename "$f" .yaml)
+		if ! installed "$f" >"$work/out" 2>&1; then
+			ko "cannot install ${f#"$top"/}: $(cat "$work/out")"
+			continue
+		fi
+		run "pmgtmd --check-config ${f#"$top"/} (installed)" \
+			"$pmgtmd" -c "$d/installed.yaml" --check-config
+		if grep -q "state_dir: note: .* pmgtmd will create it" \
+			"$work/out"; then
+			ok "${f#"$top"/}: state_dir is for pmgtmd to create"
+		else
+			ko "${f#"$top"/}: no note on state_dir: $(cat "$work/out")"
+		fi
+	done
+fi
 # ...and it does refuse a broken one (what ExecStartPre relies on).
 sed 's/^  min_active: 2$/  min_active: 2\n  min_actve: 2/' "$fleet/lb1.yaml" \
 	>"$work/broken.yaml"
@@ -136,7 +174,7 @@ if ! grep -q min_actve "$work/broken.yaml"; then
 	ko "could not make a broken copy of lb1.yaml"
 elif "$pmgtmd" -c "$work/broken.yaml" --check-config >"$work/out" 2>&1; then
 	ko "pmgtmd --check-config accepts an unknown key"
-elif grep -q 'broken.yaml:[0-9]*:[0-9]*:' "$work/out"; then
+elif grep -q "broken.yaml:[0-9]*:[0-9]*: cluster.min_actve: unknown key; did you mean 'min_active'?" "$work/out"; then
 	ok "pmgtmd --check-config refuses a typo, naming file:line:column"
 else
 	ko "pmgtmd --check-config error without a position: $(cat "$work/out")"

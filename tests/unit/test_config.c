@@ -223,7 +223,8 @@ test_example(void **state)
 static const struct {
 	const char *file, *want; /* want: what follows "DIR/file" */
 } bad_files[] = {
-	{ "bad_unknown_key.yaml", ":7:3: unknown key 'zonez' in 'dns'" },
+	{ "bad_unknown_key.yaml",
+	  ":7:3: unknown key 'zonez' in 'dns'; did you mean 'zones'?" },
 	{ "bad_type.yaml",
 	  ":3:14: 'node.addresses' must be a sequence, found a scalar" },
 	{ "bad_address.yaml", ":3:30: 'node.addresses[1]' is not an IP "
