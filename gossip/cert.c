@@ -244,12 +244,12 @@ gsp_name_valid(const char *name)
 	return name && name_valid(name, strnlen(name, GSP_NAME_MAX + 1));
 }
 
-/* The first eight elements, as an array of 8 or (@with_sig) the whole
- * certificate as an array of 9. The names must have been checked. */
+/* The first seven elements, as an array of 7 or (@with_sig) the whole
+ * certificate as an array of 8. The names must have been checked. */
 static void
 wr_cert(struct wr *wr, const struct gsp_cert *c, bool with_sig)
 {
-	wr_u8(wr, with_sig ? 0x99 : 0x98);
+	wr_u8(wr, with_sig ? 0x98 : 0x97);
 	wr_uint(wr, GSP_CERT_VERSION);
 	wr_str(wr, c->cluster, strlen(c->cluster));
 	wr_str(wr, c->name, strlen(c->name));
@@ -318,7 +318,7 @@ gsp_cert_decode(const uint8_t *buf, size_t len, struct gsp_cert *c)
 	memset(c, 0, sizeof(*c));
 	if (len > GSP_CERT_DECODE_MAX)
 		return -EBADMSG;
-	if (rd_array(&rd) != 9 || rd_uint(&rd) != GSP_CERT_VERSION)
+	if (rd_array(&rd) != 8 || rd_uint(&rd) != GSP_CERT_VERSION)
 		rd_fail(&rd);
 	rd_name(&rd, c->cluster);
 	rd_name(&rd, c->name);
@@ -336,7 +336,7 @@ gsp_cert_decode(const uint8_t *buf, size_t len, struct gsp_cert *c)
 	return 0;
 }
 
-/* "pmgtm-cert-v2" followed by the encoded first eight elements. */
+/* "pmgtm-cert-v2" followed by the encoded first seven elements. */
 static size_t
 signed_message(const struct gsp_cert *c, uint8_t *out, size_t cap)
 {

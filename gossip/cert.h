@@ -25,10 +25,10 @@
  *   A secret key is libsodium's 64-byte Ed25519 secret key (32-byte seed
  *   followed by the 32-byte public key); a public key is 32 bytes.
  *
- *   node.cert: one MessagePack array of 9, nothing after it
+ *   node.cert: one MessagePack array of 8, nothing after it
  *
  *   +------+---------+---------+------+--------+------------+-----------+
- *   | 0x99 | version | cluster | name | pk     | not_before | not_after |
+ *   | 0x98 | version | cluster | name | pk     | not_before | not_after |
  *   |      | uint, 2 | str     | str  | bin 32 | uint       | uint      |
  *   +------+---------+---------+------+--------+------------+-----------+
  *   | ca_id  | sig    |
@@ -48,11 +48,11 @@
  *   sig        Ed25519 detached signature by the CA secret key over
  *
  *     +---------------------------+------+--------------------------------+
- *     | "pmgtm-cert-v2" (13 bytes | 0x98 | version cluster name pk        |
+ *     | "pmgtm-cert-v2" (13 bytes | 0x97 | version cluster name pk        |
  *     |  of ASCII, no NUL)        |      | not_before not_after ca_id     |
  *     +---------------------------+------+--------------------------------+
  *
- *     i.e. the context string and then the array of the first eight
+ *     i.e. the context string and then the array of the first seven
  *     elements in our own canonical encoding: every integer in its
  *     shortest form (positive fixint, uint 8/16/32/64), names as fixstr
  *     or str 8, keys as bin 8. The verifier re-encodes the decoded
@@ -62,7 +62,7 @@
  *   ones (pmgtmctl cert issue).
  *
  *   The decoder accepts any MessagePack encoding of these types (array 16
- *   or 32 with 9 elements, str 8/16/32, bin 16/32, integers in any width,
+ *   or 32 with 8 elements, str 8/16/32, bin 16/32, integers in any width,
  *   signed formats included when the value is not negative) and nothing
  *   else: no trailing bytes, no other types, no other lengths.
  */
@@ -140,7 +140,7 @@ gsp_cert_encode(const struct gsp_cert *c, uint8_t *out, size_t cap,
 
 /* Parses a certificate. Does not check the signature or the times (that is
  * gsp_cert_verify()). Returns 0 or -EBADMSG for anything but one array of
- * the nine fields of the layout above (wrong types or lengths, version
+ * the eight fields of the layout above (wrong types or lengths, version
  * other than 2, invalid names, trailing bytes, more than
  * GSP_CERT_DECODE_MAX bytes); on failure *@c is zeroed. Allocates nothing; *@c
  * does not point into @buf. */

@@ -4,7 +4,8 @@
 With a drain of lb3 (issued by lb1) in force throughout:
   - every certificate renewed in turn (pmgtmctl cert issue --node-key, then
     SIGHUP): each peer holds the new one within 3 s, no member is ever
-    suspected, no record is refused;
+    suspected, no record is refused (old_version aside: copies of a
+    superseded record still in flight, dropped in normal operation too);
   - lb2 re-keyed (a new key and certificate, SIGHUP): peers take the new key
     at once;
   - lb2 revoked (pmgtmctl cert revoke on the "admin host", pmgtmctl revoke
@@ -81,10 +82,17 @@ def status(c, i):
 
 
 def rejected(c, nodes):
+    """Records and packets refused, but for old_version: a copy of an
+    older record still in flight when a newer one arrived, which gossip
+    drops in normal operation too."""
     n = 0
     for i in nodes:
         g = status(c, i).get('gossip') or {}
-        n += sum((g.get('rejected') or {}).values())
+        r = {k: v for k, v in (g.get('rejected') or {}).items()
+             if v and k != 'old_version'}
+        n += sum(r.values())
+        if r:
+            print('# lb%d refused: %s' % (i, r))
     return n
 
 
@@ -130,7 +138,7 @@ def scenario(c):
                                 'lb3': 'alive'} for i in (1, 2, 3)), 20)
     check(up is not None, 'three nodes alive')
     out = c.ctl(1, 'drain', 'lb3', '--reason', 'disk swap')
-    check(out.returncode == 0 and c.wait(drained_everywhere, 5) is not None,
+    check(out.returncode == 0 and c.wait(lambda: drained_everywhere(c), 5) is not None,
           'lb3 drained by lb1 on every node', out.stdout + out.stderr)
 
     w = Watch(c)
