@@ -106,6 +106,59 @@ test_duration(void **state)
 }
 
 static void
+test_lifetime(void **state)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t s;
+	} t[] = {
+		{ "30s", 0, 30 },
+		{ "2m", 0, 120 },
+		{ "12h", 0, 43200 },
+		{ "90d", 0, 7776000 },
+		{ "2w", 0, 1209600 },
+		{ "1y", 0, 31536000 },
+		{ "1096d", 0, 94694400 },
+		{ "007d", 0, 604800 },
+		/* past what cmn_duration_parse() holds */
+		{ "50d", 0, 4320000 },
+		{ "4294967295s", 0, 4294967295u },
+		{ "4294967295y", 0, UINT64_C(4294967295) * 31536000 },
+		{ "4294967296s", -EINVAL, 0 },
+		{ "99999999999999999999999d", -EINVAL, 0 },
+		{ "0s", -EINVAL, 0 },
+		{ "0d", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "d", -EINVAL, 0 },
+		{ "90", -EINVAL, 0 },
+		{ "90 d", -EINVAL, 0 },
+		{ " 90d", -EINVAL, 0 },
+		{ "90d ", -EINVAL, 0 },
+		{ "90days", -EINVAL, 0 },
+		{ "90D", -EINVAL, 0 },
+		{ "500ms", -EINVAL, 0 },
+		{ "-1d", -EINVAL, 0 },
+		{ "+1d", -EINVAL, 0 },
+		{ "1.5d", -EINVAL, 0 },
+		{ "1d12h", -EINVAL, 0 },
+		{ "0x10s", -EINVAL, 0 },
+	};
+	uint64_t s;
+
+	(void)state;
+	for (size_t i = 0; i < N(t); i++) {
+		s = 12345;
+		print_message("%s\n", t[i].text);
+		assert_int_equal(cmn_lifetime_parse(t[i].text, &s), t[i].rc);
+		assert_int_equal(s, t[i].s);
+	}
+	assert_int_equal(cmn_lifetime_parse(NULL, &s), -EINVAL);
+	assert_int_equal(s, 0);
+	assert_int_equal(cmn_lifetime_parse("1d", NULL), -EINVAL);
+}
+
+static void
 test_time(void **state)
 {
 	static const struct {
@@ -139,6 +192,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_lifetime),
 		cmocka_unit_test(test_time),
 	};
 
