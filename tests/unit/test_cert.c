@@ -996,6 +996,33 @@ test_files_refusals(void **state)
 	assert_int_equal(node_key_load(kp, sk, err, sizeof(err)), 0);
 	assert_int_equal(chmod(kp, 0600), 0);
 
+	/* the kind of file is named before its mode: a CA public key
+	 * (mode 0644, as written) given as the CA secret key */
+	char pp[PATH_MAX];
+	path_in(pp, "ca.pub");
+	assert_int_equal(node_ca_pub_save(pp, ca_pk, 0, err, sizeof(err)), 0);
+	assert_int_equal(mode_of(pp) & 044, 044);
+	assert_int_equal(node_ca_key_load(pp, sk, err, sizeof(err)), -EBADMSG);
+	snprintf(want, sizeof(want),
+		 "%s: this is a CA public key, not a CA secret key", pp);
+	assert_string_equal(err, want);
+	assert_int_equal(node_key_load(pp, sk, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "a CA public key, not a node secret key"));
+	/* a world-readable file that is no key file at all */
+	assert_int_equal(node_file_write(pp, "hello\n", 6, 0644,
+					 NODE_WRITE_FORCE, err, sizeof(err)),
+			 0);
+	assert_int_equal(node_ca_key_load(pp, sk, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "not a pmgtm key file"));
+	/* the right kind with a loose mode is still refused for its mode */
+	assert_int_equal(
+		node_ca_key_save(pp, ca_sk, NODE_WRITE_FORCE, err, sizeof(err)),
+		0);
+	assert_int_equal(chmod(pp, 0644), 0);
+	assert_int_equal(node_ca_key_load(pp, sk, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "chmod 600 it"));
+	assert_int_equal(unlink(pp), 0);
+
 	/* a public half that does not match its seed */
 	memcpy(other, node_sk, GSP_SK_LEN);
 	other[GSP_SK_LEN - 1] ^= 1;
