@@ -127,6 +127,10 @@ int cli_undrain_main(int argc, char **argv);
 extern const char cli_drain_usage[];
 extern const char cli_undrain_usage[];
 
+/* cli/revoke.c: "revoke FILE", a revocation handed to the local daemon. */
+int cli_revoke_main(int argc, char **argv);
+extern const char cli_revoke_usage[];
+
 /* cli/reach.c: "reachability", the matrix the local daemon holds. */
 int cli_reach_main(int argc, char **argv);
 extern const char cli_reach_usage[];

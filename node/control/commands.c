@@ -12,6 +12,7 @@
 #include "node/control/auth.h"
 #include "node/control/drain.h"
 #include "node/control/reach.h"
+#include "node/control/revoke.h"
 #include "common/ctl_proto.h"
 #include "common/mpack.h"
 #include "node/cluster/cluster.h"
@@ -276,6 +277,7 @@ static const struct {
 	{ "reachability", node_cmd_reachability, NULL },
 	{ "drain", NULL, node_cmd_drain },
 	{ "drain_progress", NULL, node_cmd_drain_progress },
+	{ "revoke", NULL, node_cmd_revoke },
 };
 
 int

@@ -12,6 +12,7 @@
  *                        "bytes_sent", "bytes_received"} | nil}
  *   drain, drain_progress   see node/control/drain.h
  *   reachability            see node/control/reach.h
+ *   revoke                  see node/control/revoke.h
  *
  * Ages and RTTs are floats in seconds / milliseconds; nil where unknown
  * (RTT of this node itself, or a peer never acked directly). A member's
@@ -42,6 +43,12 @@ struct node_cmd_cluster {
 			 const char *user, const char *reason,
 			 uint64_t expires_at);
 	void *ctx;
+	/* Hands a CA-signed revocation to the cluster as
+	 * node_gossip_revoke() does: 1 new, 0 already held, or a negative
+	 * errno (GSP_EREJECTED: refused) with a reason in @err. NULL: the
+	 * revoke command refuses. */
+	int (*revoke)(void *ctx, const uint8_t *rec, size_t len, char *err,
+		      size_t errlen);
 };
 
 /* What the commands read, gathered at each call. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The cluster identity from the operator's side: pmgtmctl ca init, cert
-# issue, cert verify, cert show and cert revoke on real files. Checks file modes, refusals (exit
+# issue, cert verify, cert show and cert revoke on real files, and what
+# pmgtmctl revoke refuses before asking a daemon. Checks file modes, refusals (exit
 # 2), errors (exit 1) and that a certificate from another CA, an expired
 # one or one for another key does not verify.
 #
@@ -250,6 +251,18 @@ run "cert revoke without --cluster" 1 "--cluster is required" -- "$ctl" \
 run "cert revoke: invalid node name" 1 "invalid node name" -- "$ctl" \
 	cert revoke --ca-key ca/a/ca.key --cluster t --name LB2 --out revoke-x
 check "refused revocations wrote nothing" [ ! -e revoke-x ]
+
+# --- revoke (what pmgtmctl checks before asking a daemon) ----------------
+run "revoke: not a revocation" 1 "not a revocation" -- "$ctl" revoke \
+	nodes/lb1/node.cert -s "$work/none.sock"
+run "revoke: missing file" 2 "No such file" -- "$ctl" revoke nope \
+	-s "$work/none.sock"
+head -c 5000 /dev/zero >big.rev
+run "revoke: too large" 1 "larger than a revocation" -- "$ctl" revoke \
+	big.rev -s "$work/none.sock"
+run "revoke: no daemon" 1 "cannot connect to $work/none.sock" -- "$ctl" \
+	revoke revoke-lb1 -s "$work/none.sock"
+run "revoke without a file" 1 "FILE is required" -- "$ctl" revoke
 
 # --- renewal: a new certificate for the same key ------------------------
 run "renewal without --force is refused" 2 "node.cert already exists" -- \
