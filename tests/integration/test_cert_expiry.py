@@ -9,7 +9,9 @@ node.cert:
     cert_not_after (numbers), key_id (string) and revoked (false);
   - /metrics: pmgtm_cert_expiry_timestamp_seconds{member} for every
     member, this node included, pmgtm_revoked_members 0, and promtool
-    check metrics passes.
+    check metrics passes;
+  - pmgtmctl revoke is a write: run as nobody (setpriv, when root) it is
+    refused with exit 2 before the record reaches the cluster.
 
 Usage: test_cert_expiry.py --pmgtmd PATH --pmgtmctl PATH [--promtool PATH]
 Traffic goes only to 127.0.0.236-238; every process is stopped at the end.
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -160,6 +163,37 @@ def scenario(c, ctl, promtool):
                            capture_output=True, text=True, timeout=30)
         check(r.returncode == 0, 'promtool check metrics', r.stdout +
               r.stderr)
+    revoke_needs_admin(c, ctl)
+
+
+def revoke_needs_admin(c, ctl):
+    """nobody, in the socket's group (so it may read), may not revoke."""
+    if os.geteuid() != 0 or not shutil.which('setpriv'):
+        print('# skipped: revoke as nobody needs root and setpriv')
+        return
+    rev = os.path.join(c.dir, 'rev')
+    os.makedirs(rev)
+    for d in (c.dir, os.path.join(c.dir, 'lb1'), rev):
+        os.chmod(d, os.stat(d).st_mode | stat.S_IXOTH | stat.S_IXGRP |
+                 (stat.S_IROTH if d == rev else 0))
+    path = os.path.join(rev, 'lb3.rev')
+    test_cluster.run(ctl, 'cert', 'revoke', '--ca-key',
+                     os.path.join(c.dir, 'ca', 'ca.key'), '--cluster',
+                     'test', '--name', 'lb3', '--out', path)
+    gid = os.stat(c.sock(1)).st_gid
+    out = subprocess.run(['setpriv', '--reuid=65534', '--regid=%d' % gid,
+                          '--clear-groups', ctl, '-s', c.sock(1), 'revoke',
+                          path], capture_output=True, text=True, timeout=30)
+    check(out.returncode == 2 and
+          'permission denied: revoke needs root' in out.stderr,
+          'revoke as nobody: refused, exit 2', out.stdout + out.stderr)
+    with open(c.logs[1]) as f:
+        logged = any('control command refused' in line and
+                     'cmd=revoke' in line for line in f)
+    check(logged, 'lb1 logs the refused revoke')
+    ms = c.members(1) or {}
+    check(all(m.get('revoked') is False for m in ms.values()),
+          'nothing revoked after the refusal', ms)
 
 
 def main():
