@@ -4,6 +4,7 @@
  *   ca init     a new cluster CA key pair (ca.key, ca.pub)
  *   cert issue  a node key pair and its certificate signed by the CA
  *   cert verify checks a certificate against the CA public key
+ *   (cert show and cert revoke are in cli/cert.c)
  *
  * Formats in gossip/cert.h; file handling in common/keyfile.c.
  */
@@ -41,10 +42,23 @@ const char cli_cert_usage[] =
 	"        --node-key renews the certificate of an existing key\n"
 	"  pmgtmctl cert verify --ca-pub FILE --cert FILE [--key FILE] "
 	"[--name NODE]\n"
-	"                       [--cluster NAME] [--at UNIX_SECONDS]\n"
+	"                       [--cluster NAME] [--at TIME]\n"
 	"        check that the CA signed the certificate and that it is "
 	"valid now\n"
-	"        (or at the given time), for that key and node name\n";
+	"        (or at the given time), for that key and node name\n"
+	"  pmgtmctl cert show FILE [--json]\n"
+	"        what a certificate says: cluster, node, key id, issuer CA "
+	"key id,\n"
+	"        validity, and whether it is valid now (no CA key needed)\n"
+	"  pmgtmctl cert revoke --ca-key FILE --cluster NAME --name NODE "
+	"--out FILE\n"
+	"                       [--key-id ID] [--at TIME] [--force]\n"
+	"        a revocation signed by the CA: the key ID of NODE (cert "
+	"show), or\n"
+	"        without --key-id every key of NODE certified up to TIME "
+	"(RFC 3339\n"
+	"        or unix seconds; default now); hand it to a node with "
+	"pmgtmctl revoke\n";
 
 /* Room for error lines from common/keyfile.c (paths included). */
 #define ERR_MAX (PATH_MAX + 256)
@@ -550,8 +564,10 @@ cert_verify(int argc, char **argv)
 			v.cluster = optarg;
 			break;
 		case 'a':
-			if (cmn_u64_parse(optarg, INT64_MAX, &v.now)) {
-				cli_err("cert verify: --at takes unix seconds");
+			if (cmn_time_parse(optarg, &v.now)) {
+				cli_err("cert verify: --at takes RFC 3339 "
+					"(2026-11-27T11:00:00Z) or unix "
+					"seconds");
 				return CTL_ERROR;
 			}
 			v.have_now = 1;
@@ -583,6 +599,10 @@ cli_cert_main(int argc, char **argv)
 		return cert_issue(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return cert_verify(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		return cli_cert_show(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "revoke"))
+		return cli_cert_revoke(argc - 1, argv + 1);
 	if (argc >= 2 &&
 	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(cli_cert_usage, stdout);

@@ -101,9 +101,12 @@ size_t cli_text_width(const char *s);
  * followed by a newline when it is the @last of its row. */
 void cli_put_cell(const char *s, size_t width, bool last);
 
-/* cli/ca.c: "ca init", and "cert issue" / "cert verify". */
+/* cli/ca.c: "ca init", and "cert issue" / "cert verify"; cli/cert.c:
+ * "cert show" and "cert revoke" (argv[0] is the verb). */
 int cli_ca_main(int argc, char **argv);
 int cli_cert_main(int argc, char **argv);
+int cli_cert_show(int argc, char **argv);
+int cli_cert_revoke(int argc, char **argv);
 extern const char cli_ca_usage[];
 extern const char cli_cert_usage[];
 
@@ -123,6 +126,10 @@ int cli_drain_main(int argc, char **argv);
 int cli_undrain_main(int argc, char **argv);
 extern const char cli_drain_usage[];
 extern const char cli_undrain_usage[];
+
+/* cli/revoke.c: "revoke FILE", a revocation handed to the local daemon. */
+int cli_revoke_main(int argc, char **argv);
+extern const char cli_revoke_usage[];
 
 /* cli/reach.c: "reachability", the matrix the local daemon holds. */
 int cli_reach_main(int argc, char **argv);

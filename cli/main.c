@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
 	{ "undrain", cli_undrain_main, cli_undrain_usage },
 	{ "reachability", cli_reach_main, cli_reach_usage },
 	{ "status", cli_status_main, cli_status_usage },
+	{ "revoke", cli_revoke_main, cli_revoke_usage },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

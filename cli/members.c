@@ -21,13 +21,20 @@ const char cli_members_usage[] =
 	"  pmgtmctl members [--json] [-s SOCKET]\n"
 	"        the cluster as this node sees it: NAME STATE DRAINED "
 	"ADDRESSES RTT\n"
-	"        VERSION (generation.incarnation); --json: one line of JSON\n";
+	"        VERSION (generation.incarnation); STATE is revoked for a "
+	"member\n"
+	"        whose certificate the CA revoked; --json: one line of JSON, "
+	"with\n"
+	"        each member's cert_not_before, cert_not_after, key_id and "
+	"revoked\n";
 
 const char cli_status_usage[] =
 	"  pmgtmctl status [--json] [-s SOCKET]\n"
-	"        this node: name, mode, drained, serving, zones, peers, "
-	"gossip\n"
-	"        counters; --json: one line of JSON\n";
+	"        this node: name, mode, drained, serving, zones, its "
+	"certificate\n"
+	"        (key id, expiry, days left, when renewed), peers, gossip "
+	"counters;\n"
+	"        --json: one line of JSON\n";
 
 #define N_COLS 6
 
@@ -60,6 +67,12 @@ put_text(FILE *f, const msgpack_object *o)
 	default:
 		fputc('?', f);
 	}
+}
+
+static bool
+is_true(const msgpack_object *o)
+{
+	return o && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
 }
 
 /* "0.4ms", "12.3ms", "250ms"; "-" when unknown. */
@@ -144,6 +157,9 @@ cell(const msgpack_object *m, int col)
 			fputc('-', f);
 	} else if (col == 2) {
 		put_drained(f, m);
+	} else if (col == 1 && is_true(ctl_map_get(m, "revoked"))) {
+		/* a revoked member's other state no longer matters */
+		fputs("revoked", f);
 	} else if (col == 4) {
 		put_rtt(f, v);
 	} else if (col == 5) {
@@ -218,6 +234,33 @@ line(const char *label, const msgpack_object *data, const char *key)
 	putchar('\n');
 }
 
+/* This node's certificate: key id, expiry and days left, and when it was
+ * issued (renewed); nothing standalone. */
+static void
+print_cert(const msgpack_object *c)
+{
+	const msgpack_object *days = ctl_map_get(c, "days_left");
+
+	if (!c || c->type != MSGPACK_OBJECT_MAP)
+		return;
+	printf("%-12s", "cert key:");
+	put_text(stdout, ctl_map_get(c, "key_id"));
+	if (is_true(ctl_map_get(c, "revoked")))
+		fputs(" (revoked by the CA)", stdout);
+	printf("\n%-12s", "expires:");
+	put_text(stdout, ctl_map_get(c, "not_after_time"));
+	if (days && days->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		printf(" (in %" PRIu64 " day%s)", days->via.u64,
+		       days->via.u64 == 1 ? "" : "s");
+	else if (days && days->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		printf(" (expired %" PRIu64 " day%s ago)",
+		       (uint64_t)-days->via.i64,
+		       days->via.i64 == -1 ? "" : "s");
+	printf("\n%-12s", "renewed:");
+	put_text(stdout, ctl_map_get(c, "not_before_time"));
+	fputs(" (issued)\n", stdout);
+}
+
 static int
 print_status(const msgpack_object *data)
 {
@@ -250,6 +293,7 @@ print_status(const msgpack_object *data)
 		put_text(stdout, ctl_map_get(data, "incarnation"));
 		fputs(" (generation.incarnation)\n", stdout);
 	}
+	print_cert(ctl_map_get(data, "cert"));
 	v = ctl_map_get(data, "peers");
 	printf("%-12s", "peers:");
 	static const char *const states[] = { "alive", "suspect", "dead",

@@ -61,15 +61,15 @@ node_keytext_format(const char *header, const uint8_t *key, size_t keylen,
 	return (int)(hl + bl + 1);
 }
 
-int
-node_keytext_parse(const char *text, size_t len, const char *header,
-		   uint8_t *key, size_t keylen, char *err, size_t errlen)
+/* Checks the first line of @text is @header. On failure, says which kind
+ * of key file it is when it is one. */
+static int
+header_check(const char *text, size_t len, const char *header, char *err,
+	     size_t errlen)
 {
-	const char *nl, *b64, *end, *what, *want;
-	size_t hl, got = 0;
-	int rc;
+	const char *nl, *what, *want;
+	size_t hl;
 
-	memset(key, 0, keylen);
 	want = kind_name(header, strlen(header));
 	if (!want)
 		want = header;
@@ -79,22 +79,34 @@ node_keytext_parse(const char *text, size_t len, const char *header,
 	hl = nl ? (size_t)(nl - text) : len;
 	if (hl && text[hl - 1] == '\r')
 		hl--;
-	if (hl != strlen(header) || memcmp(text, header, hl)) {
-		what = kind_name(text, hl);
-		if (what)
-			return cmn_errf(err, errlen, -EBADMSG,
-					"this is %s, not %s", what, want);
-		if (hl >= 6 && !memcmp(text, "pmgtm-", 6))
-			return cmn_errf(
-				err, errlen, -EBADMSG,
-				"unknown key file kind '%.*s' (expected "
-				"'%s')",
-				(int)(hl > 40 ? 40 : hl), text, header);
+	if (hl == strlen(header) && !memcmp(text, header, hl))
+		return 0;
+	what = kind_name(text, hl);
+	if (what)
+		return cmn_errf(err, errlen, -EBADMSG, "this is %s, not %s",
+				what, want);
+	if (hl >= 6 && !memcmp(text, "pmgtm-", 6))
 		return cmn_errf(err, errlen, -EBADMSG,
-				"not a pmgtm key file (the first line should "
-				"be '%s')",
-				header);
-	}
+				"unknown key file kind '%.*s' (expected '%s')",
+				(int)(hl > 40 ? 40 : hl), text, header);
+	return cmn_errf(err, errlen, -EBADMSG,
+			"not a pmgtm key file (the first line should be '%s')",
+			header);
+}
+
+int
+node_keytext_parse(const char *text, size_t len, const char *header,
+		   uint8_t *key, size_t keylen, char *err, size_t errlen)
+{
+	const char *nl, *b64, *end;
+	size_t got = 0;
+	int rc;
+
+	memset(key, 0, keylen);
+	rc = header_check(text, len, header, err, errlen);
+	if (rc)
+		return rc;
+	nl = memchr(text, '\n', len);
 	b64 = nl ? nl + 1 : text + len;
 	end = text + len;
 	while (end > b64 && strchr(" \t\r\n", end[-1]))
@@ -111,11 +123,24 @@ node_keytext_parse(const char *text, size_t len, const char *header,
 	return 0;
 }
 
-/* Reads a whole small file. A secret file must be closed to group and
- * others; its mode is checked on the open descriptor, so a file swapped
- * after the check cannot slip through. */
+/* Refuses a secret key file that group or others may access. */
 static int
-read_small(const char *path, bool secret, char *buf, size_t cap, size_t *len,
+mode_check(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	if (!(mode & 077))
+		return 0;
+	return cmn_errf(err, errlen, -EPERM,
+			"key file %s is %s by group or others (mode %04o); "
+			"chmod 600 it",
+			path, (mode & 044) ? "readable" : "writable",
+			(unsigned)(mode & 07777));
+}
+
+/* Reads a whole small file and gives its mode, taken on the open
+ * descriptor, so a file swapped after the read cannot slip past a check
+ * of it. */
+static int
+read_small(const char *path, char *buf, size_t cap, size_t *len, mode_t *mode,
 	   char *err, size_t errlen)
 {
 	struct stat st;
@@ -138,15 +163,7 @@ read_small(const char *path, bool secret, char *buf, size_t cap, size_t *len,
 		return cmn_errf(err, errlen, -EINVAL, "%s: not a regular file",
 				path);
 	}
-	if (secret && (st.st_mode & 077)) {
-		close(fd);
-		return cmn_errf(err, errlen, -EPERM,
-				"key file %s is %s by group or others (mode "
-				"%04o); chmod 600 it",
-				path,
-				(st.st_mode & 044) ? "readable" : "writable",
-				(unsigned)(st.st_mode & 07777));
-	}
+	*mode = st.st_mode;
 	while (*len < cap) {
 		n = read(fd, buf + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
@@ -169,16 +186,27 @@ read_small(const char *path, bool secret, char *buf, size_t cap, size_t *len,
 	return 0;
 }
 
+/* A secret key file is checked for its kind before its mode: a CA public
+ * key given where the CA secret key belongs is named as such, rather than
+ * asked to be chmod 600. */
 static int
 keyfile_load(const char *path, const char *header, bool secret, uint8_t *key,
 	     size_t keylen, char *err, size_t errlen)
 {
 	char text[FILE_MAX], why[160];
 	size_t len;
+	mode_t mode;
 	int rc;
 
 	memset(key, 0, keylen);
-	rc = read_small(path, secret, text, sizeof(text), &len, err, errlen);
+	rc = read_small(path, text, sizeof(text), &len, &mode, err, errlen);
+	if (rc == 0 && secret) {
+		rc = header_check(text, len, header, why, sizeof(why));
+		if (rc)
+			cmn_errf(err, errlen, rc, "%s: %s", path, why);
+		else
+			rc = mode_check(path, mode, err, errlen);
+	}
 	if (rc == 0) {
 		rc = node_keytext_parse(text, len, header, key, keylen, why,
 					sizeof(why));
@@ -254,10 +282,11 @@ node_ca_pubs_load(const char *path, uint8_t pks[][GSP_PK_LEN], size_t max,
 {
 	char text[FILE_MAX], why[160];
 	size_t len, at = 0, lines = 0, block = 0;
+	mode_t mode;
 	int rc;
 
 	*n = 0;
-	rc = read_small(path, false, text, sizeof(text), &len, err, errlen);
+	rc = read_small(path, text, sizeof(text), &len, &mode, err, errlen);
 	if (rc)
 		return rc;
 	/* Blocks of two lines (header, base64); blank lines between. */
@@ -303,10 +332,11 @@ node_cert_load(const char *path, struct gsp_cert *c, char *err, size_t errlen)
 {
 	char buf[FILE_MAX];
 	size_t len;
+	mode_t mode;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = read_small(path, false, buf, sizeof(buf), &len, err, errlen);
+	rc = read_small(path, buf, sizeof(buf), &len, &mode, err, errlen);
 	if (rc)
 		return rc;
 	rc = gsp_cert_decode((const uint8_t *)buf, len, c);

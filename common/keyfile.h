@@ -28,9 +28,11 @@
 #define NODE_KEYTEXT_MAX 128
 #define NODE_CLUSTER_KEY_HEADER "pmgtm-cluster-key-v1"
 
-/* Loads node.key. Refuses (-EPERM) a file whose mode lets group or others
- * in ("key file X is readable by group or others (mode 0644); chmod 600
- * it"), and a key whose public half does not match its seed. */
+/* Loads node.key. Refuses (-EBADMSG) a file of another kind, naming it
+ * ("X: this is a CA public key, not a node secret key"), then (-EPERM) a
+ * file whose mode lets group or others in ("key file X is readable by
+ * group or others (mode 0644); chmod 600 it"), and a key whose public half
+ * does not match its seed. */
 __attribute__((warn_unused_result)) int node_key_load(const char *path,
 						      uint8_t sk[GSP_SK_LEN],
 						      char *err, size_t errlen);

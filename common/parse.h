@@ -33,4 +33,12 @@ __attribute__((warn_unused_result)) int cmn_lifetime_parse(const char *text,
  * "@SECONDS" when out of the calendar's range. Returns @buf. */
 const char *cmn_time_format(uint64_t t, char *buf, size_t cap);
 
+/* A time as an operator gives it: unix seconds ("1795777200") or RFC 3339
+ * with seconds and a zone ("2026-11-27T11:00:00Z", "...T12:00:00+01:00";
+ * no fractions, years from 1970). Returns 0, or -EINVAL (an impossible
+ * date such as February 30th, or a time before 1970) with *@out zeroed.
+ */
+__attribute__((warn_unused_result)) int cmn_time_parse(const char *text,
+						       uint64_t *out);
+
 #endif

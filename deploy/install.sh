@@ -95,7 +95,7 @@ Next, on this node (README, "Running a fleet under systemd"):
   1. /etc/pmgtm/pmgtm.yaml     from /usr/local/share/doc/pmgtm/fleet/lbN.yaml
                                or /etc/pmgtm/pmgtm.yaml.example (root:pmgtm 0640)
   2. /etc/pmgtm/ca.pub, node.key (pmgtm 0600), node.cert, cluster.key (pmgtm 0600)
-     from the CA host: pmgtmctl cert issue --ca-key ca.key --name NODE --out-dir DIR
+     from the CA host: pmgtmctl cert issue --ca-key ca.key --cluster NAME --name NODE --out-dir DIR
   3. pmgtmd -c /etc/pmgtm/pmgtm.yaml --check-config
   4. systemctl enable --now pmgtmd && pmgtmctl members
   Operators who may run pmgtmctl: usermod -aG pmgtm USER

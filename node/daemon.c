@@ -455,6 +455,13 @@ drain_gossip(void *ctx, const char *target, bool drained, const char *user,
 				 expires_at);
 }
 
+static int
+revoke_gossip(void *ctx, const uint8_t *rec, size_t len, char *err,
+	      size_t errlen)
+{
+	return node_gossip_revoke(ctx, rec, len, err, errlen);
+}
+
 /* The control socket's handler: a fresh snapshot of the node for each
  * command. */
 static int
@@ -470,7 +477,11 @@ control_handle(void *ctx, const char *cmd, const msgpack_object *args,
 	};
 	struct gsp_now now = { .ms = uv_now(&d->loop),
 			       .unix_s = (uint64_t)time(NULL) };
-	const struct node_cmd_cluster cluster = { drain_gossip, d->gossip };
+	const struct node_cmd_cluster cluster = {
+		.drain = drain_gossip,
+		.revoke = revoke_gossip,
+		.ctx = d->gossip,
+	};
 	if (d->gossip)
 		now = node_gossip_now(d->gossip);
 	struct node_cmd_env env = {

@@ -2,9 +2,9 @@
  * Who may do what on the control socket. Whoever can open the socket
  * (mode 0660: the daemon's user and group) may read: members, status,
  * reachability, drain_progress. The commands that change the cluster
- * (drain and undrain, with or without --force) are for uid 0, the
- * daemon's own uid and the members of control.admin_group only, by the
- * peer's credentials from the kernel (SO_PEERCRED, SO_PEERGROUPS).
+ * (drain and undrain, with or without --force, and revoke) are for uid 0,
+ * the daemon's own uid and the members of control.admin_group only, by
+ * the peer's credentials from the kernel (SO_PEERCRED, SO_PEERGROUPS).
  *
  * Client slots are shared so that no one user can lock the others out:
  * a uid other than 0 holds at most NODE_CONTROL_PER_UID_MAX of them, and

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include "dns/view.h"
+#include "gossip/cert.h"
 #include "gossip/gossip.h"
 #include "node/config/config.h"
 #include "node/control/auth.h"
 #include "node/control/drain.h"
 #include "node/control/reach.h"
+#include "node/control/revoke.h"
 #include "common/ctl_proto.h"
 #include "common/mpack.h"
 #include "node/cluster/cluster.h"
@@ -57,7 +59,43 @@ pack_endpoint(msgpack_packer *pk, const struct gsp_endpoint *ep)
 	cmn_pack_str(pk, text);
 }
 
-#define MEMBER_FIELDS 13
+#define MEMBER_FIELDS 17
+
+/* A member known only by name (from a dead or left record) has shown no
+ * certificate. */
+static bool
+has_cert(const struct gsp_member_info *m)
+{
+	return m->cert_not_after != 0;
+}
+
+/* "cert_not_before", "cert_not_after" (unix seconds), "key_id" (16 hex
+ * digits), nil without a certificate; "revoked". */
+static void
+pack_cert_fields(msgpack_packer *pk, const struct gsp_member_info *m)
+{
+	char id[GSP_KEY_ID_TEXT];
+
+	pack_key(pk, "cert_not_before");
+	if (has_cert(m))
+		msgpack_pack_uint64(pk, m->cert_not_before);
+	else
+		msgpack_pack_nil(pk);
+	pack_key(pk, "cert_not_after");
+	if (has_cert(m))
+		msgpack_pack_uint64(pk, m->cert_not_after);
+	else
+		msgpack_pack_nil(pk);
+	pack_key(pk, "key_id");
+	if (has_cert(m)) {
+		gsp_key_id_text(m->pk, id);
+		cmn_pack_str(pk, id);
+	} else {
+		msgpack_pack_nil(pk);
+	}
+	pack_key(pk, "revoked");
+	cmn_pack_bool(pk, m->revoked);
+}
 
 /* One member as the cluster sees it; "drain" tells who drained it while
  * an intent drains it now (an expired one shows as not drained). */
@@ -109,6 +147,7 @@ pack_member(msgpack_packer *pk, const struct node_cmd_env *env,
 		msgpack_pack_nil(pk);
 	else
 		pack_age(pk, now_ms, m->last_ack_ms);
+	pack_cert_fields(pk, m);
 }
 
 /* A standalone node: itself, from the config. It has no generation or
@@ -145,6 +184,15 @@ pack_self_from_config(msgpack_packer *pk, const struct node_config *cfg)
 	msgpack_pack_nil(pk);
 	pack_key(pk, "last_ack_s");
 	msgpack_pack_nil(pk);
+	/* no cluster, no certificate */
+	pack_key(pk, "cert_not_before");
+	msgpack_pack_nil(pk);
+	pack_key(pk, "cert_not_after");
+	msgpack_pack_nil(pk);
+	pack_key(pk, "key_id");
+	msgpack_pack_nil(pk);
+	pack_key(pk, "revoked");
+	cmn_pack_bool(pk, false);
 }
 
 int
@@ -199,6 +247,38 @@ pack_gossip_stats(msgpack_packer *pk, const struct gsp_stats *st)
 	msgpack_pack_uint64(pk, st->bytes_recv);
 }
 
+/* This node's certificate: {"key_id", "not_before", "not_after" (unix
+ * seconds), "not_before_time", "not_after_time" (RFC 3339), "days_left"
+ * (whole days to not_after, negative once expired), "revoked"}. */
+static void
+pack_self_cert(msgpack_packer *pk, const struct gsp_member_info *self,
+	       uint64_t unix_s)
+{
+	char id[GSP_KEY_ID_TEXT];
+	uint64_t na = self->cert_not_after;
+
+	msgpack_pack_map(pk, 7);
+	pack_key(pk, "key_id");
+	gsp_key_id_text(self->pk, id);
+	cmn_pack_str(pk, id);
+	pack_key(pk, "not_before");
+	msgpack_pack_uint64(pk, self->cert_not_before);
+	pack_key(pk, "not_before_time");
+	cmn_pack_time(pk, self->cert_not_before);
+	pack_key(pk, "not_after");
+	msgpack_pack_uint64(pk, na);
+	pack_key(pk, "not_after_time");
+	cmn_pack_time(pk, na);
+	pack_key(pk, "days_left");
+	/* both below 2^63 for any real clock; seconds / 86400 fit */
+	if (na >= unix_s)
+		msgpack_pack_int64(pk, (int64_t)((na - unix_s) / 86400));
+	else
+		msgpack_pack_int64(pk, -(int64_t)((unix_s - na) / 86400));
+	pack_key(pk, "revoked");
+	cmn_pack_bool(pk, self->revoked);
+}
+
 int
 node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk)
 {
@@ -218,7 +298,7 @@ node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk)
 			peers[m.state]++;
 		}
 	}
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 13);
 	pack_key(pk, "name");
 	cmn_pack_str(pk, cfg->node.name);
 	pack_key(pk, "version");
@@ -259,6 +339,11 @@ node_cmd_status(const struct node_cmd_env *env, msgpack_packer *pk)
 		pack_gossip_stats(pk, gsp_stats(env->g));
 	else
 		msgpack_pack_nil(pk);
+	pack_key(pk, "cert");
+	if (have_self && has_cert(&self))
+		pack_self_cert(pk, &self, env->unix_s);
+	else
+		msgpack_pack_nil(pk);
 	return 0;
 }
 
@@ -276,6 +361,7 @@ static const struct {
 	{ "reachability", node_cmd_reachability, NULL },
 	{ "drain", NULL, node_cmd_drain },
 	{ "drain_progress", NULL, node_cmd_drain_progress },
+	{ "revoke", NULL, node_cmd_revoke },
 };
 
 int

@@ -4,17 +4,26 @@
  *
  *   members  {"members": [{"name", "state", "drained", "addresses",
  *             "ns_name", "rtt_ms", "generation", "incarnation", "drain",
- *             "state_since_s", "self", "gossip", "last_ack_s"}]}
+ *             "state_since_s", "self", "gossip", "last_ack_s",
+ *             "cert_not_before", "cert_not_after", "key_id",
+ *             "revoked"}]}
  *   status   {"name", "version", "drained", "mode", "zones", "serving",
  *             "synced", "generation", "incarnation",
  *             "peers": {"alive", "suspect", "dead", "left"},
  *             "gossip": {"rejected": {reason: n}, "sent", "received",
- *                        "bytes_sent", "bytes_received"} | nil}
+ *                        "bytes_sent", "bytes_received"} | nil,
+ *             "cert": {"key_id", "not_before", "not_before_time",
+ *                      "not_after", "not_after_time", "days_left",
+ *                      "revoked"} | nil}
  *   drain, drain_progress   see node/control/drain.h
  *   reachability            see node/control/reach.h
+ *   revoke                  see node/control/revoke.h
  *
  * Ages and RTTs are floats in seconds / milliseconds; nil where unknown
- * (RTT of this node itself, or a peer never acked directly). A member's
+ * (RTT of this node itself, or a peer never acked directly). Certificate
+ * times are unix seconds (integers), nil for a member that showed none
+ * and on a standalone node; key_id is the key's 16 hex digits
+ * (gsp_key_id_text()); "cert" of status is nil standalone. A member's
  * "drain" is nil unless an effective intent drains it, then {"by", "user",
  * "reason", "at", "expires", "version"}.
  */
@@ -42,6 +51,12 @@ struct node_cmd_cluster {
 			 const char *user, const char *reason,
 			 uint64_t expires_at);
 	void *ctx;
+	/* Hands a CA-signed revocation to the cluster as
+	 * node_gossip_revoke() does: 1 new, 0 already held, or a negative
+	 * errno (GSP_EREJECTED: refused) with a reason in @err. NULL: the
+	 * revoke command refuses. */
+	int (*revoke)(void *ctx, const uint8_t *rec, size_t len, char *err,
+		      size_t errlen);
 };
 
 /* What the commands read, gathered at each call. */

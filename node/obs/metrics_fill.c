@@ -121,6 +121,25 @@ write_members(const struct node_metrics_src *s, struct node_expo *e)
 		struct node_expo_label l = LBL("member", info[i].name);
 		node_expo_u64(e, &l, 1, gsp_drained(g, s->now, info[i].name));
 	}
+	node_expo_family(e, "pmgtm_cert_expiry_timestamp_seconds",
+			 NODE_EXPO_GAUGE,
+			 "When the member's certificate expires (its "
+			 "not_after), in unix seconds; this node included.");
+	for (size_t i = 0; i < k; i++) {
+		struct node_expo_label l = LBL("member", info[i].name);
+		/* a member known only by name has shown no certificate */
+		if (info[i].cert_not_after)
+			node_expo_u64(e, &l, 1, info[i].cert_not_after);
+	}
+	node_expo_family(e, "pmgtm_revoked_members", NODE_EXPO_GAUGE,
+			 "Members whose certificate the CA revoked (this node "
+			 "included).");
+	if (g) {
+		uint64_t revoked = 0;
+		for (size_t i = 0; i < k; i++)
+			revoked += info[i].revoked;
+		node_expo_u64(e, NULL, 0, revoked);
+	}
 	node_expo_family(e, "pmgtm_peer_reachable", NODE_EXPO_GAUGE,
 			 "Whether one of this node's last probes of the peer "
 			 "got a direct ack.");

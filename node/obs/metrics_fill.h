@@ -17,6 +17,10 @@
  *                                    and not drained (the DNS view's word)
  *   pmgtm_members{state}             alive, suspect, dead, left
  *   pmgtm_member_drained{member}     every member, this node included
+ *   pmgtm_cert_expiry_timestamp_seconds{member}
+ *                                    not_after of each member's
+ *                                    certificate, this node included
+ *   pmgtm_revoked_members            members whose certificate is revoked
  *   pmgtm_peer_reachable{peer}       our last probes got a direct ack
  *   pmgtm_peer_rtt_seconds{peer}     smoothed direct RTT; no series until
  *                                    one is measured
@@ -36,7 +40,8 @@
  *
  * Every family is always there, so dashboards and alert rules see the
  * same names on every node; on a standalone node (no gossip) the cluster
- * families (members, member_drained, peer_*, gossip_*) have no series,
+ * families (members, member_drained, cert_expiry_timestamp_seconds,
+ * revoked_members, peer_*, gossip_*) have no series,
  * and with no health checks neither has pmgtm_health_check_up. The DNS
  * families carry every zone x proto x qtype (and zone x rcode) from the
  * start, at 0, so rate() sees the first query.

@@ -319,7 +319,8 @@ records = {r["record"] for g in rules["groups"] for r in g["rules"]
            if "record" in r}
 for a in ("PmgtmNodeDrainedTooLong", "PmgtmSplitView", "PmgtmPeerUnreachable",
           "PmgtmMembersDead", "PmgtmConfigReloadFailed", "PmgtmBelowMinActive",
-          "PmgtmNotServing", "PmgtmGossipRejections"):
+          "PmgtmNotServing", "PmgtmGossipRejections",
+          "PmgtmCertExpiringSoon", "PmgtmCertExpiryCritical"):
     check(a in alerts, f"rules: {a} defined")
 bare = [a for a, r in alerts.items()
         if r.get("labels", {}).get("severity") not in ("critical", "warning")
@@ -345,7 +346,8 @@ known = {"pmgtm_build_info", "pmgtm_dns_requests_total",
          "pmgtm_gossip_rejected_total", "pmgtm_health_check_up",
          "pmgtm_config_last_reload_successful",
          "pmgtm_config_last_reload_success_timestamp_seconds",
-         "pmgtm_dns_view_stale"}
+         "pmgtm_dns_view_stale", "pmgtm_cert_expiry_timestamp_seconds",
+         "pmgtm_revoked_members"}
 for g in rules["groups"]:
     for r in g["rules"]:
         used = set(re.findall(r"\b(pmgtm_[a-z_]+|pmgtm:[a-z_:]+)\b", r["expr"]))

@@ -76,8 +76,10 @@ cmdnet_new(const struct gspnet_opts *o, uint64_t settle_ms)
 	for (int i = 0; i < n->nodes; i++) {
 		n->cfg[i] = load_config(i);
 		n->issuers[i] = (struct issuer){ n, i };
-		n->cluster[i] =
-			(struct node_cmd_cluster){ issue, &n->issuers[i] };
+		n->cluster[i] = (struct node_cmd_cluster){
+			.drain = issue,
+			.ctx = &n->issuers[i],
+		};
 	}
 	for (int i = 1; i < n->nodes; i++)
 		gspnet_join(n->gn, i, 0);
@@ -154,6 +156,8 @@ pack_arg(msgpack_packer *pk, const struct cmdnet_arg *a)
 		msgpack_pack_false(pk);
 	else if (a->type == 'u')
 		msgpack_pack_uint64(pk, a->u);
+	else if (a->type == 'x')
+		msgpack_pack_bin_with_body(pk, a->s, (size_t)a->u);
 	else
 		msgpack_pack_nil(pk);
 }

@@ -7,7 +7,7 @@
  * "lb<i+1>" that gspnet gives it, and answers in the environment pmgtmd
  * gives its commands: its state machine, the virtual time, serving, and a
  * cluster API whose drains go straight to its state machine, as
- * node_gossip_drain() does.
+ * node_gossip_drain() does (and no revoke: a test brings its own).
  *
  * Failures to set up are test failures (cmocka asserts), so the tests
  * need no error paths.
@@ -48,11 +48,11 @@ int cmdnet_issued(const struct cmdnet *n);
  * fills it; it points into @n and is valid until cmdnet_free(). */
 struct node_cmd_env cmdnet_env(struct cmdnet *n, int i);
 
-/* One argument of a command: a string, a bool, an unsigned integer, or
- * nil (a wrong type on purpose). */
+/* One argument of a command: a string, a bool, an unsigned integer, a
+ * bin (@s, @u bytes), or nil (a wrong type on purpose). */
 struct cmdnet_arg {
 	const char *key;
-	char type; /* 's', 'b', 'u', '-' */
+	char type; /* 's', 'b', 'u', 'x', '-' */
 	const char *s;
 	uint64_t u;
 };
@@ -60,6 +60,7 @@ struct cmdnet_arg {
 #define ARG_S(k, v) ((struct cmdnet_arg){ k, 's', v, 0 })
 #define ARG_B(k, v) ((struct cmdnet_arg){ k, 'b', NULL, v })
 #define ARG_U(k, v) ((struct cmdnet_arg){ k, 'u', NULL, v })
+#define ARG_X(k, p, n) ((struct cmdnet_arg){ k, 'x', (const char *)(p), n })
 
 /* A command's answer: its code, its message and the data it packed. */
 struct cmdnet_reply {

@@ -27,6 +27,7 @@
 #include "common/keyfile.h"
 
 #define NOW 1764241200u /* 2025-11-27T11:00:00Z */
+#define YEAR (365 * UINT64_C(86400))
 
 static uint8_t ca_pk[GSP_PK_LEN], ca_sk[GSP_SK_LEN];
 static uint8_t ca2_pk[GSP_PK_LEN], ca2_sk[GSP_SK_LEN];
@@ -86,33 +87,55 @@ bb_tag_be(struct bb *bb, uint8_t tag, uint64_t v, unsigned n)
 	bb_be(bb, v, n);
 }
 
+/* fixstr or str 8, as the canonical encoding writes names. */
+static void
+bb_name(struct bb *bb, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 32)
+		bb_u8(bb, (uint8_t)(0xa0 | n));
+	else
+		bb_tag_be(bb, 0xd9, n, 1);
+	bb_put(bb, s, n);
+}
+
+static struct gsp_trust
+trust_of(const uint8_t *pk, const char *cluster)
+{
+	struct gsp_trust t;
+
+	gsp_trust_one(&t, pk, cluster);
+	return t;
+}
+
 static struct gsp_cert
 sample(const char *name)
 {
 	struct gsp_cert c;
 
-	assert_int_equal(gsp_cert_issue(&c, name, node_pk, NOW, 365, ca_sk), 0);
+	assert_int_equal(
+		gsp_cert_issue(&c, "prod", name, node_pk, NOW, YEAR, ca_sk), 0);
 	return c;
 }
 
-/* The canonical encoding of @c, written out by hand for these values. */
+/* The canonical encoding of @c, written out by hand for these values, as
+ * gossip/cert.h draws it: an array header of 9 (of 8 without the
+ * signature), then the eight (seven) fields the drawing shows. */
 static void
 canonical(struct bb *bb, const struct gsp_cert *c, bool with_sig)
 {
-	size_t n = strlen(c->name);
-
-	bb_u8(bb, with_sig ? 0x96 : 0x95);
-	bb_u8(bb, 0x01);
-	if (n < 32)
-		bb_u8(bb, (uint8_t)(0xa0 | n));
-	else
-		bb_tag_be(bb, 0xd9, n, 1);
-	bb_put(bb, c->name, n);
+	bb_u8(bb, with_sig ? 0x99 : 0x98);
+	bb_u8(bb, 0x02);
+	bb_name(bb, c->cluster);
+	bb_name(bb, c->name);
 	bb_tag_be(bb, 0xc4, GSP_PK_LEN, 1);
 	bb_put(bb, c->pk, GSP_PK_LEN);
 	assert_true(c->not_before > UINT16_MAX && c->not_after <= UINT32_MAX);
 	bb_tag_be(bb, 0xce, c->not_before, 4);
 	bb_tag_be(bb, 0xce, c->not_after, 4);
+	bb_tag_be(bb, 0xc4, GSP_KEY_ID_LEN, 1);
+	bb_put(bb, c->ca_id, GSP_KEY_ID_LEN);
 	if (with_sig) {
 		bb_tag_be(bb, 0xc4, GSP_SIG_LEN, 1);
 		bb_put(bb, c->sig, GSP_SIG_LEN);
@@ -141,36 +164,74 @@ test_name_valid(void **state)
 	assert_false(gsp_name_valid(name));
 }
 
+/* Key ids against BLAKE2b-64 of the public keys, computed elsewhere
+ * (Python's hashlib.blake2b(pk, digest_size=8)) for these seeds. */
+static void
+test_key_id(void **state)
+{
+	char text[GSP_KEY_ID_TEXT];
+	uint8_t id[GSP_KEY_ID_LEN];
+
+	gsp_key_id_text(ca_pk, text);
+	assert_string_equal(text, "896c701704cf484e");
+	gsp_key_id_text(ca2_pk, text);
+	assert_string_equal(text, "c2b5b9234a886f30");
+	gsp_key_id_text(node_pk, text);
+	assert_string_equal(text, "253a0d1e24f8348e");
+	gsp_key_id(ca_pk, id);
+	assert_memory_equal(id, "\x89\x6c\x70\x17\x04\xcf\x48\x4e", 8);
+}
+
 static void
 test_issue_fields(void **state)
 {
 	struct gsp_cert c = sample("lb1");
+	uint8_t id[GSP_KEY_ID_LEN];
 
+	assert_string_equal(c.cluster, "prod");
 	assert_string_equal(c.name, "lb1");
 	assert_memory_equal(c.pk, node_pk, GSP_PK_LEN);
 	assert_int_equal(c.not_before, NOW - 300);
-	assert_int_equal(c.not_after, NOW + 365 * 86400ull);
+	assert_int_equal(c.not_after, NOW + YEAR);
+	gsp_key_id(ca_pk, id);
+	assert_memory_equal(c.ca_id, id, GSP_KEY_ID_LEN);
 
-	/* early clocks do not wrap */
-	assert_int_equal(gsp_cert_issue(&c, "a", node_pk, 100, 1, ca_sk), 0);
+	/* lifetimes are seconds; early clocks do not wrap */
+	assert_int_equal(gsp_cert_issue(&c, "p", "a", node_pk, 100, 30, ca_sk),
+			 0);
 	assert_int_equal(c.not_before, 0);
-	assert_int_equal(c.not_after, 100 + 86400);
+	assert_int_equal(c.not_after, 130);
+	assert_int_equal(gsp_cert_issue(&c, "p", "a", node_pk, NOW,
+					GSP_CERT_VALID_MAX, ca_sk),
+			 0);
+	assert_int_equal(c.not_after, NOW + 1096 * UINT64_C(86400));
 
 	/* refusals zero the output */
 	memset(&c, 0xff, sizeof(c));
-	assert_int_equal(gsp_cert_issue(&c, "LB1", node_pk, NOW, 1, ca_sk),
+	assert_int_equal(
+		gsp_cert_issue(&c, "prod", "LB1", node_pk, NOW, 1, ca_sk),
+		-EINVAL);
+	assert_true(c.name[0] == 0 && c.cluster[0] == 0 && c.not_after == 0 &&
+		    c.sig[0] == 0 && c.ca_id[0] == 0);
+	assert_int_equal(
+		gsp_cert_issue(&c, "Prod", "lb1", node_pk, NOW, 1, ca_sk),
+		-EINVAL);
+	assert_int_equal(gsp_cert_issue(&c, "", "lb1", node_pk, NOW, 1, ca_sk),
 			 -EINVAL);
-	assert_true(c.name[0] == 0 && c.not_after == 0 && c.sig[0] == 0);
-	assert_int_equal(gsp_cert_issue(&c, "lb1", node_pk, NOW, 0, ca_sk),
+	assert_int_equal(
+		gsp_cert_issue(&c, NULL, "lb1", node_pk, NOW, 1, ca_sk),
+		-EINVAL);
+	assert_int_equal(
+		gsp_cert_issue(&c, "prod", "lb1", node_pk, NOW, 0, ca_sk),
+		-EINVAL);
+	assert_int_equal(gsp_cert_issue(&c, "prod", "lb1", node_pk, NOW,
+					GSP_CERT_VALID_MAX + 1, ca_sk),
 			 -EINVAL);
-	assert_int_equal(gsp_cert_issue(&c, "lb1", node_pk, NOW,
-					GSP_CERT_DAYS_MAX + 1, ca_sk),
+	assert_int_equal(gsp_cert_issue(&c, "prod", "lb1", node_pk,
+					UINT64_MAX - 86399, 86400, ca_sk),
 			 -EINVAL);
-	assert_int_equal(gsp_cert_issue(&c, "lb1", node_pk, UINT64_MAX - 86399,
-					1, ca_sk),
-			 -EINVAL);
-	assert_int_equal(gsp_cert_issue(&c, "lb1", node_pk, UINT64_MAX - 86400,
-					1, ca_sk),
+	assert_int_equal(gsp_cert_issue(&c, "prod", "lb1", node_pk,
+					UINT64_MAX - 86400, 86400, ca_sk),
 			 0);
 	assert_int_equal(c.not_after, UINT64_MAX);
 }
@@ -187,7 +248,10 @@ test_encode_layout(void **state)
 	assert_int_equal(gsp_cert_encode(&c, out, sizeof(out), &len), 0);
 	assert_int_equal(len, want.n);
 	assert_memory_equal(out, want.b, len);
-	assert_memory_equal(out, "\x96\x01\xa3lb1\xc4\x20", 8);
+	assert_memory_equal(out, "\x99\x02\xa4prod\xa3lb1\xc4\x20", 13);
+	/* ca_id and sig close it: bin 8 then bin 64 */
+	assert_memory_equal(out + len - 2 - 64 - 2 - 8, "\xc4\x08", 2);
+	assert_memory_equal(out + len - 2 - 64, "\xc4\x40", 2);
 
 	/* every smaller buffer is too small, and says so */
 	for (cap = 0; cap < want.n; cap++)
@@ -195,6 +259,13 @@ test_encode_layout(void **state)
 
 	assert_int_equal(gsp_cert_decode(out, want.n, &d), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
+	assert_string_equal(d.cluster, "prod");
+	assert_string_equal(d.name, "lb1");
+	assert_memory_equal(d.pk, node_pk, GSP_PK_LEN);
+	assert_int_equal(d.not_before, NOW - 300);
+	assert_int_equal(d.not_after, NOW + YEAR);
+	assert_memory_equal(d.ca_id, "\x89\x6c\x70\x17\x04\xcf\x48\x4e", 8);
+	assert_memory_equal(d.sig, c.sig, GSP_SIG_LEN);
 }
 
 /* The largest certificate fits GSP_CERT_MAX_LEN exactly. */
@@ -202,10 +273,12 @@ static void
 test_encode_max(void **state)
 {
 	struct gsp_cert c, d;
+	struct gsp_trust t;
 	uint8_t out[GSP_CERT_MAX_LEN];
 	size_t len;
 
 	memset(&c, 0, sizeof(c));
+	memset(c.cluster, 'y', GSP_NAME_MAX);
 	memset(c.name, 'z', GSP_NAME_MAX);
 	c.not_before = UINT64_MAX - 1;
 	c.not_after = UINT64_MAX;
@@ -214,7 +287,8 @@ test_encode_max(void **state)
 	assert_int_equal(len, GSP_CERT_MAX_LEN);
 	assert_int_equal(gsp_cert_decode(out, len, &d), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
-	assert_int_equal(gsp_cert_verify(&d, ca_pk, UINT64_MAX), 0);
+	t = trust_of(ca_pk, c.cluster);
+	assert_int_equal(gsp_cert_verify(&d, &t, UINT64_MAX), 0);
 
 	/* integers take their shortest form */
 	c.not_before = 0;
@@ -229,9 +303,13 @@ test_encode_max(void **state)
 	strcpy(c.name, "Upper");
 	assert_int_equal(gsp_cert_encode(&c, out, sizeof(out), &len), -EINVAL);
 	assert_int_equal(gsp_cert_sign(&c, ca_sk), -EINVAL);
+	strcpy(c.name, "ok");
+	strcpy(c.cluster, "No");
+	assert_int_equal(gsp_cert_encode(&c, out, sizeof(out), &len), -EINVAL);
+	assert_int_equal(gsp_cert_sign(&c, ca_sk), -EINVAL);
 }
 
-/* The signature covers "pmgtm-cert-v1" and the array of five, as built by
+/* The signature covers "pmgtm-cert-v2" and the array of eight, as built by
  * hand: checked with libsodium directly, not through gsp_cert_verify(). */
 static void
 test_signed_bytes(void **state)
@@ -239,7 +317,7 @@ test_signed_bytes(void **state)
 	struct gsp_cert c = sample("lb-two");
 	struct bb msg = { .n = 0 };
 
-	bb_put(&msg, "pmgtm-cert-v1", 13);
+	bb_put(&msg, "pmgtm-cert-v2", 13);
 	canonical(&msg, &c, false);
 	assert_int_equal(
 		crypto_sign_verify_detached(c.sig, msg.b, msg.n, ca_pk), 0);
@@ -254,46 +332,159 @@ static void
 test_verify(void **state)
 {
 	struct gsp_cert c = sample("lb1"), t;
+	struct gsp_trust tr = trust_of(ca_pk, "prod");
+	struct gsp_trust tr2 = trust_of(ca2_pk, "prod");
 
-	assert_int_equal(gsp_cert_verify(&c, ca_pk, NOW), 0);
-	assert_int_equal(gsp_cert_verify(&c, ca_pk, c.not_before), 0);
-	assert_int_equal(gsp_cert_verify(&c, ca_pk, c.not_after), 0);
-	assert_int_equal(gsp_cert_verify(&c, ca_pk, c.not_before - 1),
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), 0);
+	assert_int_equal(gsp_cert_verify(&c, &tr, c.not_before), 0);
+	assert_int_equal(gsp_cert_verify(&c, &tr, c.not_after), 0);
+	assert_int_equal(gsp_cert_verify(&c, &tr, c.not_before - 1),
 			 GSP_ECERTEXPIRED);
-	assert_int_equal(gsp_cert_verify(&c, ca_pk, c.not_after + 1),
+	assert_int_equal(gsp_cert_verify(&c, &tr, c.not_after + 1),
 			 GSP_ECERTEXPIRED);
-	assert_int_equal(gsp_cert_verify(&c, ca_pk, 0), GSP_ECERTEXPIRED);
+	assert_int_equal(gsp_cert_verify(&c, &tr, 0), GSP_ECERTEXPIRED);
 
 	/* another CA */
-	assert_int_equal(gsp_cert_verify(&c, ca2_pk, NOW), GSP_ECERTSIG);
+	assert_int_equal(gsp_cert_verify(&c, &tr2, NOW), GSP_ECERTSIG);
 	/* the signature is checked before the times */
-	assert_int_equal(gsp_cert_verify(&c, ca2_pk, 0), GSP_ECERTSIG);
+	assert_int_equal(gsp_cert_verify(&c, &tr2, 0), GSP_ECERTSIG);
+	/* a trust of no key trusts nothing */
+	tr2.n_ca = 0;
+	assert_int_equal(gsp_cert_verify(&c, &tr2, NOW), GSP_ECERTSIG);
 
 	/* every field is covered */
 	t = c;
 	t.name[2] = '2';
-	assert_int_equal(gsp_cert_verify(&t, ca_pk, NOW), GSP_ECERTSIG);
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
+	t = c;
+	t.cluster[0] = 'q';
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
 	t = c;
 	t.pk[31] ^= 1;
-	assert_int_equal(gsp_cert_verify(&t, ca_pk, NOW), GSP_ECERTSIG);
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
 	t = c;
 	t.not_before--;
-	assert_int_equal(gsp_cert_verify(&t, ca_pk, NOW), GSP_ECERTSIG);
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
 	t = c;
 	t.not_after++;
-	assert_int_equal(gsp_cert_verify(&t, ca_pk, NOW), GSP_ECERTSIG);
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
+	t = c;
+	t.ca_id[7] ^= 1;
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
 	t = c;
 	t.sig[0] ^= 0x80;
-	assert_int_equal(gsp_cert_verify(&t, ca_pk, NOW), GSP_ECERTSIG);
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
 	t = c;
 	strcpy(t.name, "LB1");
-	assert_int_equal(gsp_cert_verify(&t, ca_pk, NOW), GSP_ECERTSIG);
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
+	t = c;
+	strcpy(t.cluster, "");
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
 
 	/* a certificate the other CA signed for the same key */
-	assert_int_equal(gsp_cert_issue(&t, "lb1", node_pk, NOW, 365, ca2_sk),
+	assert_int_equal(
+		gsp_cert_issue(&t, "prod", "lb1", node_pk, NOW, YEAR, ca2_sk),
+		0);
+	tr2 = trust_of(ca2_pk, "prod");
+	assert_int_equal(gsp_cert_verify(&t, &tr2, NOW), 0);
+	assert_int_equal(gsp_cert_verify(&t, &tr, NOW), GSP_ECERTSIG);
+}
+
+/* A certificate of our CA for another cluster: refused once signed, and
+ * only then (the cluster is not trusted before the signature is). */
+static void
+test_verify_cluster(void **state)
+{
+	struct gsp_cert c = sample("lb1");
+	struct gsp_trust tr = trust_of(ca_pk, "staging");
+
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), GSP_ECERTCLUSTER);
+	/* before the times, too */
+	assert_int_equal(gsp_cert_verify(&c, &tr, 0), GSP_ECERTCLUSTER);
+	/* a prefix is another cluster */
+	tr = trust_of(ca_pk, "pro");
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), GSP_ECERTCLUSTER);
+	tr = trust_of(ca_pk, "prod-2");
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), GSP_ECERTCLUSTER);
+	/* "" and NULL: any cluster */
+	tr = trust_of(ca_pk, "");
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), 0);
+	tr = trust_of(ca_pk, NULL);
+	assert_string_equal(tr.cluster, "");
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), 0);
+	/* another CA's certificate for another cluster: the signature is
+	 * what is wrong */
+	tr = trust_of(ca2_pk, "staging");
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), GSP_ECERTSIG);
+}
+
+/* During a CA rotation a verifier trusts several keys. */
+static void
+test_verify_several_cas(void **state)
+{
+	struct gsp_cert c1 = sample("lb1"), c2;
+	struct gsp_trust tr;
+	uint8_t other_pk[GSP_PK_LEN], other_sk[GSP_SK_LEN];
+
+	seed_keys(other_pk, other_sk, 9);
+	assert_int_equal(
+		gsp_cert_issue(&c2, "prod", "lb2", node_pk, NOW, YEAR, ca2_sk),
+		0);
+	memset(&tr, 0, sizeof(tr));
+	strcpy(tr.cluster, "prod");
+	memcpy(tr.ca_pk[0], ca_pk, GSP_PK_LEN);
+	memcpy(tr.ca_pk[1], ca2_pk, GSP_PK_LEN);
+	tr.n_ca = 2;
+	assert_int_equal(gsp_cert_verify(&c1, &tr, NOW), 0);
+	/* the second key signs */
+	assert_int_equal(gsp_cert_verify(&c2, &tr, NOW), 0);
+	/* the key order does not matter */
+	memcpy(tr.ca_pk[0], ca2_pk, GSP_PK_LEN);
+	memcpy(tr.ca_pk[1], ca_pk, GSP_PK_LEN);
+	assert_int_equal(gsp_cert_verify(&c1, &tr, NOW), 0);
+	assert_int_equal(gsp_cert_verify(&c2, &tr, NOW), 0);
+	/* the last of GSP_CA_MAX keys counts */
+	memcpy(tr.ca_pk[0], other_pk, GSP_PK_LEN);
+	memcpy(tr.ca_pk[1], other_pk, GSP_PK_LEN);
+	memcpy(tr.ca_pk[2], other_pk, GSP_PK_LEN);
+	memcpy(tr.ca_pk[3], ca2_pk, GSP_PK_LEN);
+	tr.n_ca = GSP_CA_MAX;
+	assert_int_equal(gsp_cert_verify(&c2, &tr, NOW), 0);
+	assert_int_equal(gsp_cert_verify(&c1, &tr, NOW), GSP_ECERTSIG);
+	/* n_ca counts: a key past it is not trusted */
+	tr.n_ca = 3;
+	assert_int_equal(gsp_cert_verify(&c2, &tr, NOW), GSP_ECERTSIG);
+	/* a count past the array is bounded, not read beyond it */
+	tr.n_ca = 1000;
+	assert_int_equal(gsp_cert_verify(&c2, &tr, NOW), 0);
+	assert_int_equal(gsp_cert_verify(&c1, &tr, NOW), GSP_ECERTSIG);
+}
+
+/* A certificate whose ca_id names another key than the one that signed
+ * it: the signature is good for its bytes, but the issuer it names is not
+ * the signer, and the verifier only tries the key the id names. */
+static void
+test_verify_ca_id(void **state)
+{
+	struct gsp_cert c = sample("lb1");
+	struct gsp_trust tr;
+	struct bb msg = { .n = 0 };
+
+	gsp_key_id(ca2_pk, c.ca_id);
+	bb_put(&msg, "pmgtm-cert-v2", 13);
+	canonical(&msg, &c, false);
+	assert_int_equal(crypto_sign_detached(c.sig, NULL, msg.b, msg.n, ca_sk),
 			 0);
-	assert_int_equal(gsp_cert_verify(&t, ca2_pk, NOW), 0);
-	assert_int_equal(gsp_cert_verify(&t, ca_pk, NOW), GSP_ECERTSIG);
+	assert_int_equal(
+		crypto_sign_verify_detached(c.sig, msg.b, msg.n, ca_pk), 0);
+	tr = trust_of(ca_pk, "prod");
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), GSP_ECERTSIG);
+	memcpy(tr.ca_pk[1], ca2_pk, GSP_PK_LEN);
+	tr.n_ca = 2;
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), GSP_ECERTSIG);
+	/* gsp_cert_sign() names the signer again */
+	assert_int_equal(gsp_cert_sign(&c, ca_sk), 0);
+	assert_int_equal(gsp_cert_verify(&c, &tr, NOW), 0);
 }
 
 /* Any encoding of the right types decodes, and still verifies: the
@@ -302,41 +493,51 @@ static void
 test_decode_noncanonical(void **state)
 {
 	struct gsp_cert c = sample("lb1"), d;
+	struct gsp_trust tr = trust_of(ca_pk, "prod");
 	struct bb bb = { .n = 0 };
 
-	bb_tag_be(&bb, 0xdd, 6, 4); /* array 32 */
-	bb_tag_be(&bb, 0xd3, 1, 8); /* int 64 */
+	bb_tag_be(&bb, 0xdd, 9, 4); /* array 32 */
+	bb_tag_be(&bb, 0xd3, 2, 8); /* int 64 */
+	bb_tag_be(&bb, 0xda, 4, 2); /* str 16 */
+	bb_put(&bb, "prod", 4);
 	bb_tag_be(&bb, 0xdb, 3, 4); /* str 32 */
 	bb_put(&bb, "lb1", 3);
 	bb_tag_be(&bb, 0xc6, GSP_PK_LEN, 4); /* bin 32 */
 	bb_put(&bb, c.pk, GSP_PK_LEN);
-	bb_tag_be(&bb, 0xcf, c.not_before, 8); /* uint 64 */
-	bb_tag_be(&bb, 0xd2, c.not_after, 4);  /* int 32, positive */
-	bb_tag_be(&bb, 0xc5, GSP_SIG_LEN, 2);  /* bin 16 */
+	bb_tag_be(&bb, 0xcf, c.not_before, 8);	 /* uint 64 */
+	bb_tag_be(&bb, 0xd2, c.not_after, 4);	 /* int 32, positive */
+	bb_tag_be(&bb, 0xc5, GSP_KEY_ID_LEN, 2); /* bin 16 */
+	bb_put(&bb, c.ca_id, GSP_KEY_ID_LEN);
+	bb_tag_be(&bb, 0xc5, GSP_SIG_LEN, 2); /* bin 16 */
 	bb_put(&bb, c.sig, GSP_SIG_LEN);
 	assert_int_equal(gsp_cert_decode(bb.b, bb.n, &d), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
-	assert_int_equal(gsp_cert_verify(&d, ca_pk, NOW), 0);
+	assert_int_equal(gsp_cert_verify(&d, &tr, NOW), 0);
 
-	static const uint8_t tiny[] = { 0xdc, 0, 6,   0xcc, 1, 0xda,
-					0,    1, 'x', 0xc4, 32 };
+	static const uint8_t tiny[] = { 0xdc, 0,    9, 0xcc, 2,	  0xd9, 1,
+					'p',  0xda, 0, 1,    'x', 0xc4, 32 };
 	bb.n = 0;
 	bb_put(&bb, tiny, sizeof(tiny));
 	bb_put(&bb, c.pk, 32);
 	bb_tag_be(&bb, 0xcd, 7, 2);
 	bb_tag_be(&bb, 0xd0, 9, 1);
+	bb_tag_be(&bb, 0xc6, 8, 4);
+	bb_put(&bb, c.ca_id, 8);
 	bb_tag_be(&bb, 0xc4, 64, 1);
 	bb_put(&bb, c.sig, 64);
 	assert_int_equal(gsp_cert_decode(bb.b, bb.n, &d), 0);
+	assert_string_equal(d.cluster, "p");
 	assert_string_equal(d.name, "x");
 	assert_int_equal(d.not_before, 7);
 	assert_int_equal(d.not_after, 9);
+	assert_memory_equal(d.ca_id, c.ca_id, 8);
 }
 
 /* One malformed variant of the "lb1" certificate. */
 struct bad {
 	const char *what;
-	int field; /* the element (0-5) replaced, or -1 for the whole */
+	int field; /* the element (0-7 after the array header) replaced, or
+		    * -1 for the whole */
 	const uint8_t *bytes;
 	size_t len;
 };
@@ -351,49 +552,67 @@ static const struct bad bads[] = {
 	{ "array 0", -1, B(0x90) },
 	{ "huge array 32", -1, B(0xdd, 0xff, 0xff, 0xff, 0xff) },
 	{ "huge array 16", -1, B(0xdc, 0xff, 0xff, 0x01) },
-	{ "array in array", -1, B(0x96, 0xdd, 0xff, 0xff, 0xff, 0xff) },
-	{ "version 2", 0, B(0x02) },
+	{ "array in array", -1, B(0x99, 0xdd, 0xff, 0xff, 0xff, 0xff) },
+	{ "version 1", 0, B(0x01) },
+	{ "version 3", 0, B(0x03) },
 	{ "version 0", 0, B(0x00) },
 	{ "version -1", 0, B(0xff) },
-	{ "version int8 -1", 0, B(0xd0, 0xff) },
-	{ "version str", 0, B(0xa1, '1') },
-	{ "version float", 0, B(0xca, 0x3f, 0x80, 0, 0) },
+	{ "version int8 -2", 0, B(0xd0, 0xfe) },
+	{ "version str", 0, B(0xa1, '2') },
+	{ "version float", 0, B(0xca, 0x40, 0x00, 0, 0) },
 	{ "version truncated uint16", 0, B(0xcd, 0x00) },
-	{ "name bin", 1, B(0xc4, 3, 'l', 'b', '1') },
-	{ "name empty", 1, B(0xa0) },
-	{ "name upper", 1, B(0xa3, 'L', 'b', '1') },
-	{ "name dot", 1, B(0xa3, 'l', '.', '1') },
-	{ "name NUL", 1, B(0xa3, 'l', 0, '1') },
-	{ "name str8 too long", 1, B(0xd9, 64) },
-	{ "name str32 huge", 1, B(0xdb, 0xff, 0xff, 0xff, 0xff) },
-	{ "name int", 1, B(0x01) },
-	{ "pk str", 2, B(0xa2, 'a', 'b') },
-	{ "pk bin 31", 2, B(0xc4, 31) },
-	{ "pk bin 33", 2, B(0xc4, 33) },
-	{ "pk array", 2, B(0x91, 0x00) },
-	{ "not_before negative", 3, B(0xd3, 0xff, 0, 0, 0, 0, 0, 0, 0) },
-	{ "not_before fixneg", 3, B(0xe0) },
-	{ "not_before bool", 3, B(0xc3) },
-	{ "not_after nil", 4, B(0xc0) },
-	{ "not_after int16 negative", 4, B(0xd1, 0x80, 0x00) },
-	{ "sig bin 63", 5, B(0xc4, 63) },
-	{ "sig bin 65", 5, B(0xc4, 65) },
-	{ "sig str", 5, B(0xa1, 'x') },
-	{ "sig missing", 5, NULL, 0 },
+	{ "version uint16 258", 0, B(0xcd, 0x01, 0x02) },
+	{ "cluster bin", 1, B(0xc4, 4, 'p', 'r', 'o', 'd') },
+	{ "cluster empty", 1, B(0xa0) },
+	{ "cluster upper", 1, B(0xa4, 'P', 'r', 'o', 'd') },
+	{ "cluster nil", 1, B(0xc0) },
+	{ "cluster str8 too long", 1, B(0xd9, 64) },
+	{ "cluster missing", 1, NULL, 0 },
+	{ "name bin", 2, B(0xc4, 3, 'l', 'b', '1') },
+	{ "name empty", 2, B(0xa0) },
+	{ "name upper", 2, B(0xa3, 'L', 'b', '1') },
+	{ "name dot", 2, B(0xa3, 'l', '.', '1') },
+	{ "name NUL", 2, B(0xa3, 'l', 0, '1') },
+	{ "name str8 too long", 2, B(0xd9, 64) },
+	{ "name str32 huge", 2, B(0xdb, 0xff, 0xff, 0xff, 0xff) },
+	{ "name int", 2, B(0x01) },
+	{ "pk str", 3, B(0xa2, 'a', 'b') },
+	{ "pk bin 31", 3, B(0xc4, 31) },
+	{ "pk bin 33", 3, B(0xc4, 33) },
+	{ "pk array", 3, B(0x91, 0x00) },
+	{ "not_before negative", 4, B(0xd3, 0xff, 0, 0, 0, 0, 0, 0, 0) },
+	{ "not_before fixneg", 4, B(0xe0) },
+	{ "not_before bool", 4, B(0xc3) },
+	{ "not_after nil", 5, B(0xc0) },
+	{ "not_after int16 negative", 5, B(0xd1, 0x80, 0x00) },
+	{ "ca_id bin 7", 6, B(0xc4, 7, 1, 2, 3, 4, 5, 6, 7) },
+	{ "ca_id bin 9", 6, B(0xc4, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9) },
+	{ "ca_id bin 32", 6, B(0xc4, 32) },
+	{ "ca_id empty", 6, B(0xc4, 0) },
+	{ "ca_id str", 6, B(0xa8, 1, 2, 3, 4, 5, 6, 7, 8) },
+	{ "ca_id uint64", 6, B(0xcf, 1, 2, 3, 4, 5, 6, 7, 8) },
+	{ "ca_id missing", 6, NULL, 0 },
+	{ "sig bin 63", 7, B(0xc4, 63) },
+	{ "sig bin 65", 7, B(0xc4, 65) },
+	{ "sig str", 7, B(0xa1, 'x') },
+	{ "sig missing", 7, NULL, 0 },
 };
 
-/* Element boundaries of the canonical "lb1" certificate. */
+/* Element boundaries of the canonical "lb1" certificate of "prod":
+ * at[i] is where element i + 1 starts (at[0]: the cluster). */
 static void
-split(const struct gsp_cert *c, struct bb *full, size_t at[7])
+split(const struct gsp_cert *c, struct bb *full, size_t at[9])
 {
 	canonical(full, c, true);
-	at[0] = 2;		/* after 0x96 0x01: name starts */
-	at[1] = at[0] + 1 + 3;	/* pk */
-	at[2] = at[1] + 2 + 32; /* not_before */
-	at[3] = at[2] + 5;	/* not_after */
-	at[4] = at[3] + 5;	/* sig */
-	at[5] = at[4] + 2 + 64; /* end */
-	assert_int_equal(at[5], full->n);
+	at[0] = 2;		/* after 0x99 0x02: cluster starts */
+	at[1] = at[0] + 1 + 4;	/* name */
+	at[2] = at[1] + 1 + 3;	/* pk */
+	at[3] = at[2] + 2 + 32; /* not_before */
+	at[4] = at[3] + 5;	/* not_after */
+	at[5] = at[4] + 5;	/* ca_id */
+	at[6] = at[5] + 2 + 8;	/* sig */
+	at[7] = at[6] + 2 + 64; /* end */
+	assert_int_equal(at[7], full->n);
 }
 
 static void
@@ -410,12 +629,28 @@ assert_rejected(const uint8_t *b, size_t len, const char *what)
 			fail_msg("output not cleared: %s", what);
 }
 
+/* Element @field of @full replaced by @bytes. */
+static void
+replace(struct bb *bb, const struct bb *full, const size_t at[9], int field,
+	const uint8_t *bytes, size_t len)
+{
+	bb->n = 0;
+	if (field == 0) {
+		bb_u8(bb, 0x99);
+	} else {
+		bb_put(bb, full->b, at[field - 1]);
+	}
+	if (len)
+		bb_put(bb, bytes, len);
+	bb_put(bb, full->b + at[field], full->n - at[field]);
+}
+
 static void
 test_decode_malformed(void **state)
 {
-	struct gsp_cert c = sample("lb1");
+	struct gsp_cert c = sample("lb1"), d;
 	struct bb full = { .n = 0 }, bb;
-	size_t at[7], i, n;
+	size_t at[9], i, n;
 
 	split(&c, &full, at);
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
@@ -425,35 +660,29 @@ test_decode_malformed(void **state)
 		if (b->field < 0) {
 			if (b->len)
 				bb_put(&bb, b->bytes, b->len);
-		} else if (b->field == 0) {
-			bb_u8(&bb, 0x96);
-			if (b->len)
-				bb_put(&bb, b->bytes, b->len);
-			bb_put(&bb, full.b + at[0], full.n - at[0]);
 		} else {
-			bb_put(&bb, full.b, at[b->field - 1]);
-			if (b->len)
-				bb_put(&bb, b->bytes, b->len);
-			bb_put(&bb, full.b + at[b->field],
-			       full.n - at[b->field]);
+			replace(&bb, &full, at, b->field, b->bytes, b->len);
 		}
 		assert_rejected(bb.b, bb.n, b->what);
 	}
 
-	/* every truncation, and one byte more */
+	/* every truncation, and trailing bytes */
 	for (n = 0; n < full.n; n++)
 		assert_rejected(full.b, n, "truncated");
 	bb = full;
 	bb_u8(&bb, 0x00);
 	assert_rejected(bb.b, bb.n, "trailing byte");
-
-	/* array of 5 and of 7 */
 	bb = full;
-	bb.b[0] = 0x95;
-	assert_rejected(bb.b, bb.n, "array of 5");
-	bb.b[0] = 0x97;
+	bb_put(&bb, full.b, full.n);
+	assert_rejected(bb.b, bb.n, "two certificates");
+
+	/* arrays of 8 and of 10 */
+	bb = full;
+	bb.b[0] = 0x98;
+	assert_rejected(bb.b, bb.n, "array of 8");
+	bb.b[0] = 0x9a;
 	bb_u8(&bb, 0x00);
-	assert_rejected(bb.b, bb.n, "array of 7");
+	assert_rejected(bb.b, bb.n, "array of 10");
 
 	/* a valid prefix followed by padding up to the size limit */
 	uint8_t big[GSP_CERT_DECODE_MAX + 1];
@@ -462,8 +691,30 @@ test_decode_malformed(void **state)
 	assert_rejected(big, sizeof(big), "over the size limit");
 
 	/* the original still decodes */
-	struct gsp_cert d;
 	assert_int_equal(gsp_cert_decode(full.b, full.n, &d), 0);
+}
+
+/* A version 1 certificate, as pmgtm wrote them before (array of six:
+ * version, name, pk, not_before, not_after, sig), is refused whole. */
+static void
+test_decode_v1(void **state)
+{
+	struct gsp_cert c = sample("lb1");
+	struct bb bb = { .n = 0 };
+
+	bb_u8(&bb, 0x96);
+	bb_u8(&bb, 0x01);
+	bb_name(&bb, "lb1");
+	bb_tag_be(&bb, 0xc4, GSP_PK_LEN, 1);
+	bb_put(&bb, c.pk, GSP_PK_LEN);
+	bb_tag_be(&bb, 0xce, c.not_before, 4);
+	bb_tag_be(&bb, 0xce, c.not_after, 4);
+	bb_tag_be(&bb, 0xc4, GSP_SIG_LEN, 1);
+	bb_put(&bb, c.sig, GSP_SIG_LEN);
+	assert_rejected(bb.b, bb.n, "version 1");
+	/* even with the array of the current length */
+	bb.b[0] = 0x99;
+	assert_rejected(bb.b, bb.n, "version 1 as an array of 9");
 }
 
 static void
@@ -473,6 +724,8 @@ test_strerror(void **state)
 			    "certificate not signed by this cluster's CA");
 	assert_string_equal(gsp_strerror(GSP_ECERTEXPIRED),
 			    "certificate expired or not yet valid");
+	assert_string_equal(gsp_strerror(GSP_ECERTCLUSTER),
+			    "certificate for another cluster");
 	assert_string_equal(gsp_strerror(-EBADMSG), strerror(EBADMSG));
 	assert_string_equal(gsp_strerror(-1050), "unknown pmgtm error");
 	assert_non_null(gsp_strerror(5));
@@ -480,6 +733,8 @@ test_strerror(void **state)
 		    GSP_ECERTSIG >= GSP_ERR_LAST);
 	assert_true(GSP_ECERTEXPIRED <= GSP_ERR_FIRST &&
 		    GSP_ECERTEXPIRED >= GSP_ERR_LAST);
+	assert_true(GSP_ECERTCLUSTER <= GSP_ERR_FIRST &&
+		    GSP_ECERTCLUSTER >= GSP_ERR_LAST);
 }
 
 static void
@@ -684,7 +939,8 @@ test_files_roundtrip(void **state)
 	assert_memory_equal(pk, ca_pk, GSP_PK_LEN);
 	assert_int_equal(node_cert_load(cp, &d, err, sizeof(err)), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
-	assert_int_equal(gsp_cert_verify(&d, pk, NOW), 0);
+	struct gsp_trust tr = trust_of(pk, "prod");
+	assert_int_equal(gsp_cert_verify(&d, &tr, NOW), 0);
 
 	/* the wrong kind of file */
 	assert_int_equal(node_ca_key_load(kp, sk, err, sizeof(err)), -EBADMSG);
@@ -740,6 +996,33 @@ test_files_refusals(void **state)
 	assert_int_equal(node_key_load(kp, sk, err, sizeof(err)), 0);
 	assert_int_equal(chmod(kp, 0600), 0);
 
+	/* the kind of file is named before its mode: a CA public key
+	 * (mode 0644, as written) given as the CA secret key */
+	char pp[PATH_MAX];
+	path_in(pp, "ca.pub");
+	assert_int_equal(node_ca_pub_save(pp, ca_pk, 0, err, sizeof(err)), 0);
+	assert_int_equal(mode_of(pp) & 044, 044);
+	assert_int_equal(node_ca_key_load(pp, sk, err, sizeof(err)), -EBADMSG);
+	snprintf(want, sizeof(want),
+		 "%s: this is a CA public key, not a CA secret key", pp);
+	assert_string_equal(err, want);
+	assert_int_equal(node_key_load(pp, sk, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "a CA public key, not a node secret key"));
+	/* a world-readable file that is no key file at all */
+	assert_int_equal(node_file_write(pp, "hello\n", 6, 0644,
+					 NODE_WRITE_FORCE, err, sizeof(err)),
+			 0);
+	assert_int_equal(node_ca_key_load(pp, sk, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "not a pmgtm key file"));
+	/* the right kind with a loose mode is still refused for its mode */
+	assert_int_equal(
+		node_ca_key_save(pp, ca_sk, NODE_WRITE_FORCE, err, sizeof(err)),
+		0);
+	assert_int_equal(chmod(pp, 0644), 0);
+	assert_int_equal(node_ca_key_load(pp, sk, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "chmod 600 it"));
+	assert_int_equal(unlink(pp), 0);
+
 	/* a public half that does not match its seed */
 	memcpy(other, node_sk, GSP_SK_LEN);
 	other[GSP_SK_LEN - 1] ^= 1;
@@ -769,23 +1052,180 @@ test_files_refusals(void **state)
 	assert_dir_holds(2);
 }
 
+/* Writes @text to @name in the scratch directory. */
+static void
+write_text(const char *path, const char *text, mode_t mode)
+{
+	char err[PATH_MAX + 200];
+
+	assert_int_equal(node_file_write(path, text, strlen(text), mode,
+					 NODE_WRITE_FORCE, err, sizeof(err)),
+			 0);
+}
+
+/* The key file text of a CA public key, appended to @out. */
+static void
+cat_pub(char *out, size_t cap, const uint8_t pk[GSP_PK_LEN])
+{
+	char text[NODE_KEYTEXT_MAX];
+
+	assert_true(node_keytext_format(GSP_CA_PK_HEADER, pk, GSP_PK_LEN, text,
+					sizeof(text)) > 0);
+	assert_true(strlen(out) + strlen(text) < cap);
+	strcat(out, text);
+}
+
+static void
+test_ca_pubs(void **state)
+{
+	char pp[PATH_MAX], err[PATH_MAX + 200], text[2048];
+	uint8_t pks[GSP_CA_MAX + 1][GSP_PK_LEN], k3_pk[GSP_PK_LEN],
+		k3_sk[GSP_SK_LEN];
+	size_t n, i;
+
+	seed_keys(k3_pk, k3_sk, 7);
+	path_in(pp, "ca.pub");
+
+	/* one key, as pmgtmctl ca init writes it */
+	assert_int_equal(node_ca_pub_save(pp, ca_pk, 0, err, sizeof(err)), 0);
+	n = 99;
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(pks[0], ca_pk, GSP_PK_LEN);
+
+	/* three keys, blank lines (and blanks on them) between, CRLF */
+	text[0] = 0;
+	strcat(text, "\n");
+	cat_pub(text, sizeof(text), ca_pk);
+	strcat(text, "\n \t\n");
+	cat_pub(text, sizeof(text), ca2_pk);
+	strcat(text, "\r\n");
+	cat_pub(text, sizeof(text), k3_pk);
+	strcat(text, "\n\n");
+	write_text(pp, text, 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(pks[0], ca_pk, GSP_PK_LEN);
+	assert_memory_equal(pks[1], ca2_pk, GSP_PK_LEN);
+	assert_memory_equal(pks[2], k3_pk, GSP_PK_LEN);
+	/* the last key without its final newline */
+	text[strlen(text) - 3] = 0;
+	write_text(pp, text, 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(pks[2], k3_pk, GSP_PK_LEN);
+
+	/* GSP_CA_MAX fit; one more is refused, naming the file */
+	text[0] = 0;
+	for (i = 0; i < GSP_CA_MAX; i++)
+		cat_pub(text, sizeof(text), i % 2 ? ca2_pk : ca_pk);
+	write_text(pp, text, 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		0);
+	assert_int_equal(n, GSP_CA_MAX);
+	cat_pub(text, sizeof(text), k3_pk);
+	write_text(pp, text, 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		-EBADMSG);
+	assert_non_null(strstr(err, pp));
+	assert_non_null(strstr(err, "more than 4 CA keys"));
+	/* the caller's bound is the one applied */
+	assert_int_equal(node_ca_pubs_load(pp, pks, 2, &n, err, sizeof(err)),
+			 -EBADMSG);
+	assert_non_null(strstr(err, "more than 2 CA keys"));
+
+	/* a header with no key after it */
+	text[0] = 0;
+	cat_pub(text, sizeof(text), ca_pk);
+	strcat(text, "\n" GSP_CA_PK_HEADER "\n");
+	write_text(pp, text, 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		-EBADMSG);
+	assert_non_null(strstr(err, pp));
+	assert_non_null(strstr(err, "a CA key header without its key"));
+	/* a header, a blank line, then its key: the blank line does not
+	 * split a block, the key is read */
+	text[0] = 0;
+	strcat(text, GSP_CA_PK_HEADER "\n\n");
+	cat_pub(text, sizeof(text), ca_pk);
+	write_text(pp, text, 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		-EBADMSG);
+	assert_non_null(strstr(err, "key 1"));
+
+	/* a CA secret key given as the CA's public key */
+	assert_int_equal(
+		node_ca_key_save(pp, ca_sk, NODE_WRITE_FORCE, err, sizeof(err)),
+		0);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		-EBADMSG);
+	assert_non_null(strstr(err, pp));
+	assert_non_null(strstr(err, "key 1: this is a CA secret key, not a CA "
+				    "public key"));
+	/* the second of two keys broken: it is the one named */
+	text[0] = 0;
+	cat_pub(text, sizeof(text), ca_pk);
+	strcat(text, GSP_CA_PK_HEADER "\nAAAA\n");
+	write_text(pp, text, 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		-EBADMSG);
+	assert_non_null(strstr(err, "key 2:"));
+
+	/* empty, blank only, missing */
+	write_text(pp, "", 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		-EBADMSG);
+	assert_non_null(strstr(err, "no CA public key"));
+	assert_int_equal(n, 0);
+	write_text(pp, "\n  \n\r\n", 0644);
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		-EBADMSG);
+	assert_non_null(strstr(err, "no CA public key"));
+	path_in(pp, "missing.pub");
+	assert_int_equal(
+		node_ca_pubs_load(pp, pks, GSP_CA_MAX, &n, err, sizeof(err)),
+		-ENOENT);
+	assert_non_null(strstr(err, pp));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_valid),
+		cmocka_unit_test(test_key_id),
 		cmocka_unit_test(test_issue_fields),
 		cmocka_unit_test(test_encode_layout),
 		cmocka_unit_test(test_encode_max),
 		cmocka_unit_test(test_signed_bytes),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_verify_cluster),
+		cmocka_unit_test(test_verify_several_cas),
+		cmocka_unit_test(test_verify_ca_id),
 		cmocka_unit_test(test_decode_noncanonical),
 		cmocka_unit_test(test_decode_malformed),
+		cmocka_unit_test(test_decode_v1),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_keytext),
 		cmocka_unit_test_setup_teardown(test_files_roundtrip, dir_setup,
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_files_refusals, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_ca_pubs, dir_setup,
 						dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

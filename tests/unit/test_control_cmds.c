@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "gossip/cert.h"
 #include "gossip/gossip.h"
 #include "node/config/config.h"
 #include "node/control/commands.h"
@@ -24,6 +27,20 @@
 #endif
 
 #define LATENCY_MS GSPNET_LATENCY_MS
+
+/* The key id of the node key from 32 bytes of @fill, as gspnet makes
+ * them. */
+static const char *
+key_id_of(uint8_t fill)
+{
+	static char text[GSP_KEY_ID_TEXT];
+	uint8_t seed[crypto_sign_SEEDBYTES], pk[GSP_PK_LEN], sk[GSP_SK_LEN];
+
+	memset(seed, fill, sizeof(seed));
+	assert_int_equal(crypto_sign_seed_keypair(pk, sk, seed), 0);
+	gsp_key_id_text(pk, text);
+	return text;
+}
 
 static void
 test_standalone(void **state)
@@ -55,6 +72,11 @@ test_standalone(void **state)
 	assert_int_equal(mp_get(m, "generation")->via.u64, 0);
 	assert_int_equal(mp_get(m, "incarnation")->via.u64, 0);
 	assert_true(mp_get(m, "self")->via.boolean);
+	/* no cluster, no certificate */
+	assert_nil(mp_get(m, "cert_not_before"));
+	assert_nil(mp_get(m, "cert_not_after"));
+	assert_nil(mp_get(m, "key_id"));
+	assert_false(mp_bool(mp_get(m, "revoked")));
 	cmdnet_reply_free(r);
 
 	r = cmdnet_ok(&env, "status");
@@ -71,6 +93,7 @@ test_standalone(void **state)
 	assert_int_equal(mp_get(mp_get(d, "peers"), "left")->via.u64, 0);
 	assert_nil(mp_get(d, "gossip"));
 	assert_nil(mp_get(d, "generation"));
+	assert_nil(mp_get(d, "cert"));
 	cmdnet_reply_free(r);
 
 	/* The dispatcher. */
@@ -132,6 +155,19 @@ test_cluster(void **state)
 	assert_true(mp_get(peer, "state_since_s")->via.f64 > 0);
 	assert_true(mp_get(peer, "last_ack_s")->via.f64 < 1.5);
 	assert_nil(mp_get(peer, "drain"));
+	/* certificates: gspnet's, valid 30 days from GSPNET_T0, for the
+	 * keys of seeds 0x10 and 0x11 */
+	for (int i = 0; i < 2; i++) {
+		const msgpack_object *x = &list->via.array.ptr[i];
+		const msgpack_object *v = mp_get(x, "cert_not_after");
+		assert_int_equal(v->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+		assert_int_equal(v->via.u64, GSPNET_T0 + 30 * 86400);
+		v = mp_get(x, "cert_not_before");
+		assert_int_equal(v->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+		assert_int_equal(v->via.u64, GSPNET_T0 - 300);
+		assert_str(mp_get(x, "key_id"), key_id_of(0x10 + i));
+		assert_false(mp_bool(mp_get(x, "revoked")));
+	}
 	cmdnet_reply_free(r);
 
 	r = cmdnet_ok(&env, "status");
@@ -149,6 +185,31 @@ test_cluster(void **state)
 	assert_int_equal(mp_get(g, "rejected")->via.map.size, GSP_REJ__COUNT);
 	assert_int_equal(mp_get(mp_get(g, "rejected"), "signature")->via.u64,
 			 0);
+	const msgpack_object *c = mp_get(d, "cert");
+	assert_int_equal(c->type, MSGPACK_OBJECT_MAP);
+	assert_str(mp_get(c, "key_id"), key_id_of(0x10));
+	assert_int_equal(mp_get(c, "not_before")->via.u64, GSPNET_T0 - 300);
+	assert_int_equal(mp_get(c, "not_after")->via.u64,
+			 GSPNET_T0 + 30 * 86400);
+	assert_str(mp_get(c, "not_before_time"), "2025-11-27T10:55:00Z");
+	assert_str(mp_get(c, "not_after_time"), "2025-12-27T11:00:00Z");
+	/* five seconds in: 29 whole days and a bit are left */
+	assert_int_equal(mp_get(c, "days_left")->via.u64, 29);
+	assert_false(mp_bool(mp_get(c, "revoked")));
+	cmdnet_reply_free(r);
+
+	/* the days left count down with the node's clock, and below zero
+	 * once expired */
+	env.unix_s = GSPNET_T0 + 30 * 86400;
+	r = cmdnet_ok(&env, "status");
+	assert_int_equal(mp_get(mp_get(r->d, "cert"), "days_left")->via.u64, 0);
+	cmdnet_reply_free(r);
+	env.unix_s = GSPNET_T0 + 33 * 86400;
+	r = cmdnet_ok(&env, "status");
+	c = mp_get(r->d, "cert");
+	assert_int_equal(mp_get(c, "days_left")->type,
+			 MSGPACK_OBJECT_NEGATIVE_INTEGER);
+	assert_int_equal(mp_get(c, "days_left")->via.i64, -3);
 	cmdnet_reply_free(r);
 	cmdnet_free(n);
 }

@@ -5,8 +5,9 @@
  * with a client still connected, the connection limit and the limit per
  * client address (clients bound to 127.0.0.150-158), a port already
  * taken. Then the families
- * of a standalone node (node/obs/metrics_fill.c, checked by promtool when
- * installed) and the /proc/PID/stat parser (node/obs/procstat.c).
+ * of a standalone node and the certificate families of a node in a
+ * cluster (node/obs/metrics_fill.c, checked by promtool when installed)
+ * and the /proc/PID/stat parser (node/obs/procstat.c).
  *
  * Waits are bounded by a timer that fails the test. Every endpoint test
  * ends with node_metrics_close() and uv_loop_close() returning 0.
@@ -35,6 +36,8 @@
 #include "node/obs/procstat.h"
 #include "node/dns/stats.h"
 #include "node/dns/view_build.h"
+
+#include "gspnet.h"
 
 #define WAIT_MS 3000
 #define PROMTOOL "/usr/bin/promtool"
@@ -556,6 +559,9 @@ test_standalone_families(void **state)
 		"\npmgtm_serving 1\n",
 		/* Cluster families without series on a standalone node. */
 		"# TYPE pmgtm_members gauge\n# HELP pmgtm_member_drained ",
+		"# TYPE pmgtm_cert_expiry_timestamp_seconds gauge\n# HELP "
+		"pmgtm_revoked_members ",
+		"# TYPE pmgtm_revoked_members gauge\n# HELP ",
 		"# TYPE pmgtm_gossip_rejected_total counter\n# HELP ",
 		"# TYPE pmgtm_gossip_oom_drops_total counter\n# HELP ",
 		"# TYPE pmgtm_health_check_up gauge\n# HELP ",
@@ -588,6 +594,67 @@ test_standalone_families(void **state)
 	node_expo_free(e);
 	node_stats_fini(&st);
 	dns_view_free(view);
+	node_config_free(cfg);
+}
+
+/* The certificate families of a node in a cluster of three (tests/unit/
+ * gspnet.h: every certificate valid for 30 days from GSPNET_T0). */
+static void
+test_cluster_cert_families(void **state)
+{
+	static const struct gspnet_opts opts = {
+		.nodes = 3, .ca_seed = 1, .key_seed = 0x20, .rnd = 7
+	};
+	struct node_config *cfg = NULL;
+	char err[512], want[160];
+
+	if (node_config_load(PMGTM_TEST_DATA "/good_minimal.yaml", &cfg, err,
+			     sizeof(err)))
+		fail_msg("%s", err);
+	struct gspnet *n = gspnet_new(&opts);
+	gspnet_join(n, 1, 0);
+	gspnet_join(n, 2, 0);
+	gspnet_run(n, 3000);
+	assert_int_equal(gsp_member_count(gspnet_gsp(n, 0)), 3);
+
+	struct node_metrics_src src = {
+		.cfg = cfg,
+		.g = gspnet_gsp(n, 0),
+		.now = gspnet_now(n),
+		.ready = true,
+		.reload_ok = true,
+	};
+	struct node_expo *e = node_expo_new();
+	assert_non_null(e);
+	node_metrics_write(&src, e);
+	if (node_expo_error(e))
+		fail_msg("%s", node_expo_errmsg(e));
+	size_t len;
+	const char *t = node_expo_data(e, &len);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(want, sizeof(want),
+			 "\npmgtm_cert_expiry_timestamp_seconds{member="
+			 "\"lb%d\"} %u\n",
+			 i, GSPNET_T0 + 30 * 86400);
+		if (!strstr(t, want))
+			fail_msg("no '%s' in:\n%s", want, t);
+	}
+	if (!strstr(t, "\npmgtm_revoked_members 0\n"))
+		fail_msg("no pmgtm_revoked_members 0 in:\n%s", t);
+	if (access(PROMTOOL, X_OK) == 0) {
+		char path[] = "/tmp/pmgtm-metrics-XXXXXX", cmd[128];
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, t, len), (ssize_t)len);
+		close(fd);
+		snprintf(cmd, sizeof(cmd), PROMTOOL " check metrics < %s",
+			 path);
+		int rc = system(cmd);
+		unlink(path);
+		assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+	}
+	node_expo_free(e);
+	gspnet_free(n);
 	node_config_free(cfg);
 }
 
@@ -644,6 +711,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_port_taken, setup,
 						teardown),
 		cmocka_unit_test(test_standalone_families),
+		cmocka_unit_test(test_cluster_cert_families),
 		cmocka_unit_test(test_procstat),
 	};
 
