@@ -6,8 +6,7 @@
  *  - an accepted input has a valid name, re-encodes to at most its own
  *    length, the re-encoding decodes to the same certificate and encodes
  *    to the same bytes again (the canonical form is a fixed point);
- *  - msgpack-c reads an accepted input the same way: one array of eight
- *    (see header_fixed()),
+ *  - msgpack-c reads an accepted input the same way: one array of eight,
  *    the same types and values, nothing left over (msgpack-c is only fed
  *    inputs we accepted: on arbitrary bytes it would allocate whatever an
  *    array header announces);
@@ -83,37 +82,16 @@ same_uint(const msgpack_object *o, uint64_t v)
  * not_before, not_after, ca_id, sig. */
 #define CERT_ELEMENTS 8
 
-/* gossip/cert.c writes and expects an array header announcing nine
- * elements but eight follow (cert.h draws the same), so msgpack-c, reading
- * honestly, waits for a ninth. Until the codec announces eight, msgpack-c
- * is given a copy whose header states the elements present; everything
- * after the header is compared as it came. */
-static size_t
-header_fixed(const uint8_t *data, size_t size, uint8_t *out, size_t cap)
-{
-	check(size <= cap && size >= 1);
-	memcpy(out, data, size);
-	if (out[0] >= 0x90 && out[0] <= 0x9f)
-		out[0] = 0x90 | CERT_ELEMENTS;
-	else if (out[0] == 0xdc && size >= 3)
-		out[1] = 0, out[2] = CERT_ELEMENTS;
-	else if (out[0] == 0xdd && size >= 5)
-		out[1] = out[2] = out[3] = 0, out[4] = CERT_ELEMENTS;
-	return size;
-}
-
 /* msgpack-c must agree with an input we accepted. */
 static void
 check_msgpack(const uint8_t *data, size_t size, const struct gsp_cert *c)
 {
-	uint8_t fixed[GSP_CERT_DECODE_MAX];
 	msgpack_unpacked up;
 	const msgpack_object *e;
 	size_t off = 0;
 
-	size = header_fixed(data, size, fixed, sizeof(fixed));
 	msgpack_unpacked_init(&up);
-	check(msgpack_unpack_next(&up, (const char *)fixed, size, &off) ==
+	check(msgpack_unpack_next(&up, (const char *)data, size, &off) ==
 	      MSGPACK_UNPACK_SUCCESS);
 	check(off == size);
 	check(up.data.type == MSGPACK_OBJECT_ARRAY &&

@@ -87,8 +87,8 @@ check "node.key mode 0600" [ "$(mode nodes/lb1/node.key)" = 600 ]
 check "node.cert exists" [ -s nodes/lb1/node.cert ]
 check "node.key header" \
 	[ "$(head -1 nodes/lb1/node.key)" = pmgtm-node-secret-key-v1 ]
-check "node.cert is format 2 (0x99 0x02)" \
-	[ "$(head -c 2 nodes/lb1/node.cert | od -An -tx1 | tr -d ' ')" = 9902 ]
+check "node.cert is format 2 (0x98 0x02)" \
+	[ "$(head -c 2 nodes/lb1/node.cert | od -An -tx1 | tr -d ' ')" = 9802 ]
 check "no temporary files left" \
 	[ -z "$(find ca nodes -name '.*' -type f)" ]
 run "cert issue for lb2 (30 days)" 0 -- "$ctl" cert issue --cluster t \

@@ -120,12 +120,12 @@ sample(const char *name)
 }
 
 /* The canonical encoding of @c, written out by hand for these values, as
- * gossip/cert.h draws it: an array header of 9 (of 8 without the
+ * gossip/cert.h draws it: an array header of 8 (of 7 without the
  * signature), then the eight (seven) fields the drawing shows. */
 static void
 canonical(struct bb *bb, const struct gsp_cert *c, bool with_sig)
 {
-	bb_u8(bb, with_sig ? 0x99 : 0x98);
+	bb_u8(bb, with_sig ? 0x98 : 0x97);
 	bb_u8(bb, 0x02);
 	bb_name(bb, c->cluster);
 	bb_name(bb, c->name);
@@ -636,7 +636,7 @@ replace(struct bb *bb, const struct bb *full, const size_t at[9], int field,
 {
 	bb->n = 0;
 	if (field == 0) {
-		bb_u8(bb, 0x99);
+		bb_u8(bb, 0x98);
 	} else {
 		bb_put(bb, full->b, at[field - 1]);
 	}
@@ -676,13 +676,13 @@ test_decode_malformed(void **state)
 	bb_put(&bb, full.b, full.n);
 	assert_rejected(bb.b, bb.n, "two certificates");
 
-	/* arrays of 8 and of 10 */
+	/* arrays of 7 and of 9 */
 	bb = full;
-	bb.b[0] = 0x98;
-	assert_rejected(bb.b, bb.n, "array of 8");
-	bb.b[0] = 0x9a;
+	bb.b[0] = 0x97;
+	assert_rejected(bb.b, bb.n, "array of 7");
+	bb.b[0] = 0x99;
 	bb_u8(&bb, 0x00);
-	assert_rejected(bb.b, bb.n, "array of 10");
+	assert_rejected(bb.b, bb.n, "array of 9");
 
 	/* a valid prefix followed by padding up to the size limit */
 	uint8_t big[GSP_CERT_DECODE_MAX + 1];
@@ -713,8 +713,8 @@ test_decode_v1(void **state)
 	bb_put(&bb, c.sig, GSP_SIG_LEN);
 	assert_rejected(bb.b, bb.n, "version 1");
 	/* even with the array of the current length */
-	bb.b[0] = 0x99;
-	assert_rejected(bb.b, bb.n, "version 1 as an array of 9");
+	bb.b[0] = 0x98;
+	assert_rejected(bb.b, bb.n, "version 1 as an array of 8");
 }
 
 static void
