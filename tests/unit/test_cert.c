@@ -248,7 +248,7 @@ test_encode_layout(void **state)
 	assert_int_equal(gsp_cert_encode(&c, out, sizeof(out), &len), 0);
 	assert_int_equal(len, want.n);
 	assert_memory_equal(out, want.b, len);
-	assert_memory_equal(out, "\x99\x02\xa4prod\xa3lb1\xc4\x20", 13);
+	assert_memory_equal(out, "\x98\x02\xa4prod\xa3lb1\xc4\x20", 13);
 	/* ca_id and sig close it: bin 8 then bin 64 */
 	assert_memory_equal(out + len - 2 - 64 - 2 - 8, "\xc4\x08", 2);
 	assert_memory_equal(out + len - 2 - 64, "\xc4\x40", 2);
@@ -496,7 +496,7 @@ test_decode_noncanonical(void **state)
 	struct gsp_trust tr = trust_of(ca_pk, "prod");
 	struct bb bb = { .n = 0 };
 
-	bb_tag_be(&bb, 0xdd, 9, 4); /* array 32 */
+	bb_tag_be(&bb, 0xdd, 8, 4); /* array 32 */
 	bb_tag_be(&bb, 0xd3, 2, 8); /* int 64 */
 	bb_tag_be(&bb, 0xda, 4, 2); /* str 16 */
 	bb_put(&bb, "prod", 4);
@@ -514,7 +514,7 @@ test_decode_noncanonical(void **state)
 	assert_memory_equal(&c, &d, sizeof(c));
 	assert_int_equal(gsp_cert_verify(&d, &tr, NOW), 0);
 
-	static const uint8_t tiny[] = { 0xdc, 0,    9, 0xcc, 2,	  0xd9, 1,
+	static const uint8_t tiny[] = { 0xdc, 0,    8, 0xcc, 2,	  0xd9, 1,
 					'p',  0xda, 0, 1,    'x', 0xc4, 32 };
 	bb.n = 0;
 	bb_put(&bb, tiny, sizeof(tiny));
@@ -604,7 +604,7 @@ static void
 split(const struct gsp_cert *c, struct bb *full, size_t at[9])
 {
 	canonical(full, c, true);
-	at[0] = 2;		/* after 0x99 0x02: cluster starts */
+	at[0] = 2;		/* after 0x98 0x02: cluster starts */
 	at[1] = at[0] + 1 + 4;	/* name */
 	at[2] = at[1] + 1 + 3;	/* pk */
 	at[3] = at[2] + 2 + 32; /* not_before */
