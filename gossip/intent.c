@@ -9,7 +9,9 @@
  * peer, a copy is believed only when the certificate that signs it is
  * valid now and not revoked: the issuer's own record, or an endorsement,
  * in which a live node wraps the issuer's record verbatim and signs it
- * with its own certificate. Every node endorses the intents it holds
+ * with its own certificate (the wrapped record must still carry a
+ * certificate our CA signed for its issuer, valid when it was issued, and
+ * that issuer's signature, unless its CA has been rotated away). Every node endorses the intents it holds
  * before the certificate of the copy it holds runs out (a quarter of its
  * life ahead, at most 7 days), or at once when that certificate was
  * revoked or its CA is no longer trusted; the copy signed by the
@@ -198,6 +200,38 @@ check_signer(struct gsp *g, const struct gsp_record *r, uint64_t at, bool disk,
 	return 0;
 }
 
+/* Whether one of our CA keys has key id @id. */
+static bool
+ca_trusted(const struct gsp *g, const uint8_t id[GSP_KEY_ID_LEN])
+{
+	uint8_t k[GSP_KEY_ID_LEN];
+
+	for (size_t i = 0; i < g->trust.n_ca; i++) {
+		gsp_key_id(g->trust.ca_pk[i], k);
+		if (!memcmp(k, id, sizeof(k)))
+			return true;
+	}
+	return false;
+}
+
+/* The issuer's record an endorsement wraps: its certificate and signature
+ * are checked when a CA of ours signed it, so an endorser cannot put an
+ * intent in another node's name. One from a CA we no longer trust (a CA
+ * rotation) has only the endorser's word. */
+static int
+check_wrapped(struct gsp *g, const struct gsp_record *o, struct copy *c,
+	      enum gsp_reject *why)
+{
+	if (!ca_trusted(g, c->issuer.ca_id))
+		return 0;
+	int v = gsp_cert_verify(&c->issuer, &g->trust, o->issued_at);
+	if (v)
+		return cert_code(v, why);
+	if (!gsp__sig_ok(g, gsp_record_check(o, c->issuer.pk)))
+		return gsp__refuse(why, GSP_REJ_SIGNATURE);
+	return 0;
+}
+
 /* Checks a copy (@r: an intent or an endorsement; @inner: room for the
  * intent an endorsement wraps) and fills *@c. */
 static int
@@ -220,7 +254,8 @@ check_copy(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	    strcmp(inner->subject, r->subject) != 0 || inner->gen != r->gen)
 		return gsp__refuse(why, GSP_REJ_DECODE);
 	c->orig = inner;
-	if ((k = check_issuer(g, now, inner, c, why)))
+	if ((k = check_issuer(g, now, inner, c, why)) ||
+	    (k = check_wrapped(g, inner, c, why)))
 		return k;
 	if (r->endorsed_at < inner->issued_at ||
 	    r->endorsed_at > sat_add(now.unix_s, CLOCK_SKEW_S))

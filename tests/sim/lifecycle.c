@@ -416,6 +416,60 @@ other_cluster(uint64_t seed)
 	sim_fini(&s);
 }
 
+/* A member (n3, its key stolen) endorses an intent it made up in n1's
+ * name, with a certificate for n1 that our CA never signed: refused. */
+static void
+forged_endorsement(uint64_t seed)
+{
+	struct sim s;
+	struct gsp_cert fake;
+	struct gsp_record in, e;
+	uint8_t pk[GSP_PK_LEN], sk[GSP_SK_LEN], irec[GSP_REC_MAX];
+	uint8_t rec[GSP_REC_MAX], pkt[8192];
+	size_t ilen, rlen, len;
+	const uint8_t *recs[1] = { rec };
+
+	setup(&s, seed);
+	crypto_sign_keypair(pk, sk);
+	/* Signed by n3's key as if it were a CA, naming our CA's key id. */
+	if (gsp_cert_issue(&fake, "sim", "n1", pk, sim_now(&s).unix_s, 86400,
+			   s.nodes[3].sk))
+		abort();
+	gsp_key_id(s.ca_pk, fake.ca_id);
+	memset(&in, 0, sizeof(in));
+	in.kind = GSP_REC_INTENT;
+	snprintf(in.subject, sizeof(in.subject), "n2");
+	snprintf(in.author, sizeof(in.author), "n1");
+	gsp_record_set_intent_version(&in, sim_now(&s).unix_s << 20);
+	in.drained = true;
+	in.issued_at = sim_now(&s).unix_s;
+	if (gsp_cert_encode(&fake, in.cert, sizeof(in.cert), &in.cert_len) ||
+	    gsp_record_encode(&in, sk, irec, sizeof(irec), &ilen))
+		abort();
+	memset(&e, 0, sizeof(e));
+	e.kind = GSP_REC_ENDORSE;
+	snprintf(e.subject, sizeof(e.subject), "n2");
+	snprintf(e.author, sizeof(e.author), "n3");
+	e.gen = in.gen;
+	memcpy(e.inner, irec, ilen);
+	e.inner_len = ilen;
+	e.endorsed_at = sim_now(&s).unix_s;
+	memcpy(e.cert, s.nodes[3].cert, s.nodes[3].cert_len);
+	e.cert_len = s.nodes[3].cert_len;
+	if (gsp_record_encode(&e, s.nodes[3].sk, rec, sizeof(rec), &rlen) ||
+	    gsp_msg_encode("sim", "n3", GSP_MSG_GOSSIP, 0, "", 0, recs, &rlen,
+			   1, s.nodes[3].sk, pkt, sizeof(pkt), &len))
+		abort();
+	uint64_t bad0 = rejected(&s, GSP_REJ_CERT);
+	sim_inject(&s, 3, 0, pkt, len);
+	sim_run(&s, s.now + 3000);
+	CHECK(drained_everywhere(&s, "n2", false) &&
+		      rejected(&s, GSP_REJ_CERT) > bad0,
+	      "lifecycle: an endorsement of an intent made up in another "
+	      "node's name is refused (bad_cert)");
+	sim_fini(&s);
+}
+
 void
 lifecycle_scenarios(uint64_t seed)
 {
@@ -424,4 +478,5 @@ lifecycle_scenarios(uint64_t seed)
 	revocation(seed + 603);
 	ca_rotation(seed + 604);
 	other_cluster(seed + 605);
+	forged_endorsement(seed + 606);
 }
