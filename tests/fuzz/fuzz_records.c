@@ -8,7 +8,9 @@
  * The input is a sequence of operations, one byte each then its operands:
  *   run        a stretch of virtual time;
  *   send       1-8 records of any kind (alive, suspect, dead, left,
- *              intent, row) about real members, the attacker itself or
+ *              intent, row, a revocation it signs itself, an
+ *              endorsement of an intent it makes up) about real
+ *              members, the attacker itself or
  *              ghosts, every number drawn from the input (raw 64-bit
  *              values, the extremes, or a small step from what the
  *              receiver holds), in a datagram or a push-pull frame;
@@ -502,7 +504,7 @@ forge(struct sim *s, struct in *in, int dest, struct gsp_record *r)
 	uint8_t b = get8(in);
 
 	memset(r, 0, sizeof(*r));
-	r->kind = (uint8_t)(GSP_REC_ALIVE + b % 6);
+	r->kind = (uint8_t)(GSP_REC_ALIVE + b % 8);
 	pick_name(in, r->subject, sizeof(r->subject));
 	/* Mostly its own name; else a claim in someone else's. */
 	if (b & 0x80)
@@ -531,6 +533,39 @@ forge(struct sim *s, struct in *in, int dest, struct gsp_record *r)
 		pick_text(in, r->user, sizeof(r->user));
 		pick_cert(s, in, r->cert, &r->cert_len);
 		break;
+	case GSP_REC_REVOKE: /* not the CA's signature: always refused */
+		snprintf(r->rv_cluster, sizeof(r->rv_cluster), "sim");
+		r->rv_any_key = b & 0x40;
+		r->inc = 0;
+		snprintf(r->author, sizeof(r->author), "%s", r->subject);
+		break;
+	case GSP_REC_ENDORSE: {
+		struct gsp_record *o = calloc(1, sizeof(*o));
+		size_t len = 0;
+		if (!o)
+			abort();
+		o->kind = GSP_REC_INTENT;
+		memcpy(o->subject, r->subject, sizeof(o->subject));
+		if (b & 0x40)
+			pick_name(in, o->author, sizeof(o->author));
+		else
+			snprintf(o->author, sizeof(o->author), "%s",
+				 s->nodes[EVIL].name);
+		o->gen = r->gen;
+		o->drained = b & 0x20;
+		o->issued_at = value(in, now.unix_s);
+		pick_text(in, o->reason, sizeof(o->reason));
+		pick_cert(s, in, o->cert, &o->cert_len);
+		if (gsp_record_encode(o, s->nodes[EVIL].sk, r->inner,
+				      sizeof(r->inner), &len))
+			len = 0;
+		r->inner_len = len;
+		free(o);
+		r->inc = 0;
+		r->endorsed_at = value(in, now.unix_s);
+		pick_cert(s, in, r->cert, &r->cert_len);
+		break;
+	}
 	case GSP_REC_ROW:
 		r->observed_at = value(in, now.unix_s);
 		r->n_cells = get8(in) % 65;
