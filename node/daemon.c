@@ -650,8 +650,10 @@ start(struct node_daemon *d)
 	if (cfg->has_cluster &&
 	    (r = node_gossip_start(&d->loop, cfg, on_members_changed, d,
 				   &d->gossip, err, sizeof(err)))) {
-		node_log(NODE_LOG_ERROR, "cannot join the cluster", "error",
-			 err, NULL);
+		/* Mostly a local file (key, certificate, state_dir) or
+		 * socket: err names it. */
+		node_log(NODE_LOG_ERROR, "cannot start the cluster member",
+			 "error", err, NULL);
 		return r;
 	}
 	if ((r = build_view(d, cfg, &v, err, sizeof(err), true))) {
