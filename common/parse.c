@@ -39,6 +39,23 @@ cmn_u64_parse(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* Leading digits of @text as a number up to UINT32_MAX; *@unit points at
+ * what follows them. Returns 0 or -EINVAL. */
+static int
+number_then_unit(const char *text, uint64_t *v, const char **unit)
+{
+	*v = 0;
+	if (!text || !is_digit(*text))
+		return -EINVAL;
+	for (; is_digit(*text); text++) {
+		*v = *v * 10 + (uint64_t)(*text - '0');
+		if (*v > UINT32_MAX)
+			return -EINVAL;
+	}
+	*unit = text;
+	return 0;
+}
+
 int
 cmn_duration_parse(const char *text, uint32_t *ms)
 {
@@ -50,21 +67,16 @@ cmn_duration_parse(const char *text, uint32_t *ms)
 		      { "m", 60000 },
 		      { "h", 3600000 },
 		      { "d", 86400000 } };
-	uint64_t v = 0;
-	size_t i;
+	const char *unit;
+	uint64_t v;
 
 	if (!ms)
 		return -EINVAL;
 	*ms = 0;
-	if (!text || !is_digit(*text))
+	if (number_then_unit(text, &v, &unit))
 		return -EINVAL;
-	for (; is_digit(*text); text++) {
-		v = v * 10 + (uint64_t)(*text - '0');
-		if (v > UINT32_MAX)
-			return -EINVAL;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(text, units[i].unit))
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(unit, units[i].unit))
 			continue;
 		/* v <= 2^32 and unit < 2^27: the product cannot wrap. */
 		if (v * units[i].ms > UINT32_MAX)
@@ -85,25 +97,19 @@ cmn_lifetime_parse(const char *text, uint64_t *s)
 		{ "s", 1 },	{ "m", 60 },	    { "h", 3600 },
 		{ "d", 86400 }, { "w", 7 * 86400 }, { "y", 365 * 86400 }
 	};
-	uint64_t v = 0;
+	const char *unit;
+	uint64_t v;
 
 	if (!s)
 		return -EINVAL;
 	*s = 0;
-	if (!text || !is_digit(*text))
+	if (number_then_unit(text, &v, &unit) || v == 0)
 		return -EINVAL;
-	for (; is_digit(*text); text++) {
-		v = v * 10 + (uint64_t)(*text - '0');
-		if (v > UINT32_MAX)
-			return -EINVAL;
-	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(text, units[i].unit))
-			continue;
-		if (v == 0)
-			return -EINVAL;
-		*s = v * units[i].s; /* < 2^32 * 2^25: no wrap */
-		return 0;
+		if (strcmp(unit, units[i].unit) == 0) {
+			*s = v * units[i].s; /* < 2^32 * 2^25: no wrap */
+			return 0;
+		}
 	}
 	return -EINVAL;
 }

@@ -15,16 +15,6 @@
 #define EVIL 3
 #define ALIVE_ONLY (1u << GSP_ALIVE)
 
-static void
-setup(struct sim *s, uint64_t seed)
-{
-	sim_init(s, seed, false);
-	s->quiet = true;
-	for (int i = 0; i < 4; i++)
-		sim_add(s);
-	sim_run(s, 6000);
-}
-
 /* Signs @n records as n3 and sends them to @to in one gossip packet from
  * n3's address. */
 static void
@@ -136,7 +126,7 @@ far_expiry(uint64_t seed)
 	struct sim s;
 	struct gsp_record r;
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	uint64_t k = 239807672958224171ull; /* k * 1000 == -8 mod 2^64 */
 	intent(&s, &r, "n1", 50, sim_now(&s).unix_s + k);
 	send_as(&s, EVIL, 0, &r, 1);
@@ -166,7 +156,7 @@ versions(uint64_t seed)
 	struct sim s;
 	struct gsp_record r;
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	uint64_t before = implausible(&s, 0);
 	intent(&s, &r, "n2", UINT64_MAX, 0);
 	send_as(&s, EVIL, 0, &r, 1);
@@ -231,7 +221,7 @@ bad_names(uint64_t seed)
 	struct sim s;
 	struct gsp_record r;
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	memset(&r, 0, sizeof(r));
 	r.kind = GSP_REC_ALIVE;
 	strcpy(r.subject, s.nodes[EVIL].name);
@@ -276,7 +266,7 @@ ghost_flood(uint64_t seed)
 	struct sim s;
 	static struct gsp_record recs[600];
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	/* 1,200 intents about names that are no member, in two packets. */
 	for (int batch = 0; batch < 2; batch++) {
 		for (int i = 0; i < 600; i++) {
@@ -325,7 +315,7 @@ first_contact(uint64_t seed)
 	uint8_t pk[GSP_PK_LEN], sk[GSP_SK_LEN], rec[GSP_REC_MAX], pkt[8192];
 	size_t rlen, len;
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	crypto_sign_keypair(pk, sk);
 	memset(&r, 0, sizeof(r));
 	r.kind = GSP_REC_ALIVE;
@@ -368,7 +358,7 @@ rekey(uint64_t seed)
 	struct gsp_cert cert;
 	uint8_t pk[GSP_PK_LEN];
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	sim_kill(&s, 2);
 	sim_run(&s, s.now + 1000);
 	crypto_sign_keypair(pk, s.nodes[2].sk);
@@ -395,7 +385,7 @@ own_cert_expired(uint64_t seed)
 	struct gsp_cert cert;
 	uint8_t pk[GSP_PK_LEN];
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	sim_kill(&s, 1);
 	crypto_sign_ed25519_sk_to_pk(pk, s.nodes[1].sk);
 	/* Valid from a day ago for one day and 20 s. */
@@ -439,7 +429,7 @@ chained_steps(uint64_t seed)
 	struct sim s;
 	struct gsp_record r[2];
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	uint64_t gen = s.nodes[2].generation, inc = sim_inc(&s, 0, "n2");
 	about(&s, &r[0], GSP_REC_SUSPECT, 2, gen, inc + 1000);
 	about(&s, &r[1], GSP_REC_DEAD, 2, gen, inc + 1900);

@@ -15,16 +15,6 @@
 
 #define ALIVE_ONLY (1u << GSP_ALIVE)
 
-static void
-setup(struct sim *s, uint64_t seed)
-{
-	sim_init(s, seed, false);
-	s->quiet = true;
-	for (int i = 0; i < 4; i++)
-		sim_add(s);
-	sim_run(s, 6000);
-}
-
 /* A new certificate for node @i from @ca_sk, valid @life seconds from
  * now (a new key when @rekey); handed to the running node like a reload
  * does. Returns what gsp_set_identity() said (0 when the node is down). */
@@ -118,7 +108,7 @@ rolling_renewal(uint64_t seed)
 	int rc = 0;
 	bool drains = true, certs = true;
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	uint64_t rej0 = rejected(&s, -1), sus0 = suspicions(&s);
 	for (int i = 0; i < 4; i++) {
 		rc |= renew(&s, i, s.ca_sk, 60 * 86400, i == 3);
@@ -157,7 +147,7 @@ issuer_expires(uint64_t seed)
 	struct sim s;
 	int rc;
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	rc = renew(&s, 1, s.ca_sk, 120, false);
 	sim_run(&s, s.now + 2000);
 	rc |= drain(&s, 1, "n3", true) <= 0;
@@ -257,7 +247,7 @@ revocation(uint64_t seed)
 	uint8_t rv[512], ca2_pk[GSP_PK_LEN], ca2_sk[GSP_SK_LEN];
 	enum gsp_reject why = GSP_REJ__COUNT;
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	int rc = drain(&s, 2, "n1", true) <= 0; /* n2's drain, before */
 	sim_run(&s, s.now + 3000);
 	/* Not signed by our CA: refused. */
@@ -338,7 +328,7 @@ ca_rotation(uint64_t seed)
 	uint8_t both[2][GSP_PK_LEN];
 	int rc = 0;
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	rc |= drain(&s, 1, "n2", true) <= 0;
 	sim_run(&s, s.now + 3000);
 	uint64_t rej0 = rejected(&s, -1), sus0 = suspicions(&s);
@@ -390,7 +380,7 @@ other_cluster(uint64_t seed)
 	size_t rlen, len;
 	const uint8_t *recs[1] = { rec };
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	crypto_sign_keypair(pk, sk);
 	if (gsp_cert_issue(&c, "staging", "stage1", pk, sim_now(&s).unix_s,
 			   86400, s.ca_sk))
@@ -429,7 +419,7 @@ forged_endorsement(uint64_t seed)
 	size_t ilen, rlen, len;
 	const uint8_t *recs[1] = { rec };
 
-	setup(&s, seed);
+	sim_quiet_four(&s, seed);
 	crypto_sign_keypair(pk, sk);
 	/* Signed by n3's key as if it were a CA, naming our CA's key id. */
 	if (gsp_cert_issue(&fake, "sim", "n1", pk, sim_now(&s).unix_s, 86400,

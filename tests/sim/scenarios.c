@@ -584,3 +584,13 @@ main(int argc, char **argv)
 	printf("%d passed, %d failed\n", sim_passed, sim_failed);
 	return sim_failed ? 1 : 0;
 }
+
+void
+sim_quiet_four(struct sim *s, uint64_t seed)
+{
+	sim_init(s, seed, false);
+	s->quiet = true;
+	for (int i = 0; i < 4; i++)
+		sim_add(s);
+	sim_run(s, 6000);
+}

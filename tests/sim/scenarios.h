@@ -42,6 +42,9 @@ void reach_loss_scenarios(uint64_t seed);
 /* tests/sim/hostile.c */
 void hostile_scenarios(uint64_t seed);
 
+/* Four nodes n0-n3 on a lan profile, quiet, run 6 s: formed. */
+void sim_quiet_four(struct sim *s, uint64_t seed);
+
 /* tests/sim/lifecycle.c */
 void lifecycle_scenarios(uint64_t seed);
 
