@@ -11,11 +11,11 @@
  * in which a live node wraps the issuer's record verbatim and signs it
  * with its own certificate (the wrapped record must still carry a
  * certificate our CA signed for its issuer, valid when it was issued, and
- * that issuer's signature, unless its CA has been rotated away). Every node endorses the intents it holds
- * before the certificate of the copy it holds runs out (a quarter of its
- * life ahead, at most 7 days), or at once when that certificate was
- * revoked or its CA is no longer trusted; the copy signed by the
- * certificate that lasts longest wins everywhere. So a key whose
+ * that issuer's signature, unless its CA has been rotated away). Every node
+ * endorses the intents it holds before the certificate of the copy it holds
+ * runs out (a quarter of its life ahead, at most 7 days), or at once when that
+ * certificate was revoked or its CA is no longer trusted; the copy signed by
+ * the certificate that lasts longest wins everywhere. So a key whose
  * certificate expired, or was revoked, cannot bring in an intent from
  * then on, back-dated or not: nothing it signs verifies now, and what
  * nodes hold was verified while it still did. From our own state file a
