@@ -600,8 +600,9 @@ endorse(struct gsp *g, struct gsp_now now, struct intent *in)
 	if (gsp_record_encode(r, g->sk, buf, sizeof(buf), &len) ||
 	    gsp_record_decode(buf, len, d))
 		goto out;
-	if (gsp__intent_apply(g, now, d, buf, len, false, &why) == 1)
-		g->next_gossip = now.ms;
+	/* Queued: it leaves with the next gossip round (this runs inside
+	 * gsp_tick(), whose deadlines must stay in the future). */
+	(void)gsp__intent_apply(g, now, d, buf, len, false, &why);
 out:
 	free(r);
 	free(d);
