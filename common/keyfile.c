@@ -277,6 +277,14 @@ node_ca_pub_load(const char *path, uint8_t pk[GSP_PK_LEN], char *err,
 }
 
 int
+node_cluster_key_load(const char *path, uint8_t key[GSP_KEY_LEN], char *err,
+		      size_t errlen)
+{
+	return keyfile_load(path, NODE_CLUSTER_KEY_HEADER, true, key,
+			    GSP_KEY_LEN, err, errlen);
+}
+
+int
 node_ca_pubs_load(const char *path, uint8_t pks[][GSP_PK_LEN], size_t max,
 		  size_t *n, char *err, size_t errlen)
 {

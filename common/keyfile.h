@@ -22,6 +22,7 @@
 
 #include "common/file_write.h"
 #include "gossip/cert.h"
+#include "gossip/seal.h"
 
 /* Room for one key file's text: header, newline, base64 of 64 bytes,
  * newline and a NUL. */
@@ -42,6 +43,12 @@ __attribute__((warn_unused_result)) int node_ca_key_load(const char *path,
 							 uint8_t sk[GSP_SK_LEN],
 							 char *err,
 							 size_t errlen);
+
+/* Loads a cluster key (cluster.encrypt_keys), with the same checks as
+ * node_key_load() but for the key pair. */
+__attribute__((warn_unused_result)) int
+node_cluster_key_load(const char *path, uint8_t key[GSP_KEY_LEN], char *err,
+		      size_t errlen);
 
 /* Loads ca.pub (any mode). */
 __attribute__((warn_unused_result)) int node_ca_pub_load(const char *path,

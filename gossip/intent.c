@@ -703,8 +703,7 @@ drop(struct gsp *g, size_t i)
 }
 
 void
-gsp__intents_trust_changed(struct gsp *g, struct gsp_now now,
-			   const struct gsp_revocation *rv)
+gsp__intents_trust_changed(struct gsp *g, const struct gsp_revocation *rv)
 {
 	for (size_t i = 0; i < g->n_intents;) {
 		struct intent *in = &g->intents[i];
@@ -721,7 +720,6 @@ gsp__intents_trust_changed(struct gsp *g, struct gsp_now now,
 			in->signer_void = true;
 		i++;
 	}
-	(void)now;
 }
 
 void

@@ -355,8 +355,7 @@ uint64_t gsp__digest(struct gsp *g);
 
 /* Re-checks the copies held after the CAs changed, plans endorsements
  * and drops the intents a new revocation voids (@rv; NULL: none). */
-void gsp__intents_trust_changed(struct gsp *g, struct gsp_now now,
-				const struct gsp_revocation *rv);
+void gsp__intents_trust_changed(struct gsp *g, const struct gsp_revocation *rv);
 
 /* --- gossip/revoked.c --- */
 

@@ -80,7 +80,7 @@ gsp__revoke_apply(struct gsp *g, struct gsp_now now, const struct gsp_record *r,
 	p->rv = rv;
 	g->n_revs++;
 	mark_members(g, &rv);
-	gsp__intents_trust_changed(g, now, &rv);
+	gsp__intents_trust_changed(g, &rv);
 	gsp__queue(g, QUEUE_REVOKE, rv.name, rec, len);
 	/* A key is out: every node should know at once. */
 	g->next_gossip = now.ms;

@@ -719,7 +719,7 @@ gsp_set_trust(struct gsp *g, struct gsp_now now, const uint8_t (*ca_pks)[32],
 			m->cert_not_after = 0;
 		free(r);
 	}
-	gsp__intents_trust_changed(g, now, NULL);
+	gsp__intents_trust_changed(g, NULL);
 	return 0;
 }
 

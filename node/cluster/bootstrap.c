@@ -52,34 +52,6 @@ node_generation_next(const char *dir, uint64_t unix_now, uint64_t *gen,
 			       err, errlen);
 }
 
-static int
-load_cluster_key(const char *path, uint8_t *key, char *err, size_t errlen)
-{
-	char text[NODE_KEYTEXT_MAX * 2];
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open cluster key %s: %s", path,
-			 strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) == 0 && (st.st_mode & 077)) {
-		close(fd);
-		snprintf(err, errlen,
-			 "key file %s is readable by group or others (mode "
-			 "%04o); chmod 600 it",
-			 path, (unsigned)(st.st_mode & 07777));
-		return -EPERM;
-	}
-	ssize_t n = read(fd, text, sizeof(text));
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	return node_keytext_parse(text, (size_t)n, NODE_CLUSTER_KEY_HEADER, key,
-				  GSP_KEY_LEN, err, errlen);
-}
-
 static void
 rand_fill(void *ctx, void *buf, size_t n)
 {
@@ -218,8 +190,8 @@ make_state(struct node_gossip *ng, const struct node_config *cfg, char *err,
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < cfg->cluster.n_encrypt_keys; i++)
-		if ((r = load_cluster_key(cfg->cluster.encrypt_keys[i], keys[i],
-					  err, errlen)))
+		if ((r = node_cluster_key_load(cfg->cluster.encrypt_keys[i],
+					       keys[i], err, errlen)))
 			return r;
 	if (gsp_keyring_init(&kr, (const uint8_t(*)[GSP_KEY_LEN])keys,
 			     cfg->cluster.n_encrypt_keys))

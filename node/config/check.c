@@ -450,15 +450,6 @@ check_ca(struct check *ck, const struct node_config *cfg, struct gsp_trust *t)
 	return t->n_ca;
 }
 
-static void
-hex(const uint8_t *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 /* The signature alone: the cluster and the times are said apart. */
 static void
 check_cert_sig(struct check *ck, const struct node_config *cfg,
@@ -476,7 +467,7 @@ check_cert_sig(struct check *ck, const struct node_config *cfg,
 		strcat(ids, i ? ", " : "");
 		strcat(ids, id);
 	}
-	hex(c->ca_id, GSP_KEY_ID_LEN, id);
+	sodium_bin2hex(id, sizeof(id), c->ca_id, GSP_KEY_ID_LEN);
 	report(ck, "node.cert_file", false,
 	       "%s: not signed by any CA key of %s (cluster.ca_file): it "
 	       "names CA key %s, the file holds %s",
@@ -541,32 +532,13 @@ check_cert(struct check *ck, const struct node_config *cfg, const uint8_t *pk,
 static void
 check_cluster_key(struct check *ck, const char *key, const char *path)
 {
-	char text[SNIFF_MAX], why[256];
 	uint8_t k[GSP_KEY_LEN];
-	struct stat st;
-	ssize_t n = -1;
-	int fd;
+	char err[512];
 
 	if (!file_ok(ck, key, path) || !kind_ok(ck, key, path, K_CLUSTER))
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		report(ck, key, false, "%s: %s", path, strerror(errno));
-	} else if (st.st_mode & 077) {
-		report(ck, key, false,
-		       "key file %s is %s by group or others (mode %04o); "
-		       "chmod 600 it",
-		       path, (st.st_mode & 044) ? "readable" : "writable",
-		       (unsigned)(st.st_mode & 07777));
-	} else if ((n = read(fd, text, sizeof(text))) < 0) {
-		report(ck, key, false, "%s: %s", path, strerror(errno));
-	} else if (node_keytext_parse(text, (size_t)n, NODE_CLUSTER_KEY_HEADER,
-				      k, sizeof(k), why, sizeof(why))) {
-		report(ck, key, false, "%s: %s", path, why);
-	}
-	if (fd >= 0)
-		close(fd);
-	sodium_memzero(text, sizeof(text));
+	if (node_cluster_key_load(path, k, err, sizeof(err)))
+		report(ck, key, false, "%s", err);
 	sodium_memzero(k, sizeof(k));
 }
 
