@@ -101,7 +101,8 @@ node_gossip_revoke(struct node_gossip *ng, const uint8_t *rec, size_t len,
 	int rc = gsp_revocation_import(ng->g, cluster__now(ng), rec, len, &why);
 
 	if (rc < 0) {
-		snprintf(err, errlen, "revocation refused: %s",
+		/* The control command says "revocation refused: ". */
+		snprintf(err, errlen, "%s",
 			 why == GSP_REJ_SIGNATURE
 				 ? "not signed by a CA of this "
 				   "cluster"

@@ -177,6 +177,20 @@ def scenario(c):
           '; '.join(w.bad[:5]))
     check(drained_everywhere(c), 'the drain of lb3 is still in force')
 
+    # A revocation from another CA: refused, said once, nothing revoked.
+    ctl_ok(c, 'ca', 'init', '--dir', os.path.join(c.dir, 'rogue'))
+    fake = os.path.join(c.dir, 'rogue.revoked')
+    ctl_ok(c, 'cert', 'revoke', '--ca-key',
+           os.path.join(c.dir, 'rogue', 'ca.key'), '--cluster', 'test',
+           '--name', 'lb2', '--out', fake)
+    out = c.ctl(1, 'revoke', fake)
+    err = out.stdout + out.stderr
+    check(out.returncode == 2 and err.count('revocation refused') == 1 and
+          'not signed by a CA' in err and
+          member(c, 1, 'lb2').get('revoked') is False,
+          'a revocation from another CA is refused, with one clear line',
+          err)
+
     # Revoke lb2: handed to lb1 only.
     rv = os.path.join(c.dir, 'lb2.revoked')
     ok = ctl_ok(c, 'cert', 'revoke', '--ca-key',
